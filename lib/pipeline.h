@@ -1,0 +1,62 @@
+/*
+ * pipeline.h - one cycle of the daemon, and the steps intakectl shares
+ *
+ * For every message, in UID order (DESIGN.md §3):
+ *   discover  list what the source has after the committed cursor
+ *   fetch     spool, hash, fsync, rename into raw/, fsync, record
+ *   process   in a forked, limited worker (process.h): parse, classify,
+ *             identify, check, file, and ONE transaction for items,
+ *             dossier, queued reply and the message's state
+ *   reply     send what the outbox holds (4xx retried, 5xx failed)
+ *   mark      flag or move on the server, only after the commit
+ */
+#ifndef INTAKE_PIPELINE_H
+#define INTAKE_PIPELINE_H
+
+#include "common.h"
+#include "config.h"
+#include "store.h"
+
+struct pipeline_stats {
+	unsigned fetched;    /* new messages recorded */
+	unsigned duplicates; /* byte-identical redeliveries */
+	unsigned processed;
+	unsigned failed;     /* messages given up after max_attempts */
+	unsigned sent;       /* replies sent */
+	unsigned send_failed;
+	bool source_ok;      /* the mailbox could be reached */
+	char source_error[256];
+};
+
+struct pipeline_opts {
+	bool dry_run;        /* no mail sent, nothing changed on the server */
+	volatile const int *stop; /* non-zero: finish this message, return */
+};
+
+/* At start-up: spool and temp files removed, files under units/ that the
+ * database does not know removed, interrupted work directories removed. */
+bool pipeline_recover(const struct intake_config *cfg, struct store *st,
+		      GError **error);
+
+/* A whole cycle.  Source failures are reported in stats (the cycle still
+ * processes pending messages and sends the outbox); false only when the
+ * local state (disk, database) failed. */
+bool pipeline_cycle(const struct intake_config *cfg, struct store *st,
+		    const struct pipeline_opts *opts,
+		    struct pipeline_stats *stats, GError **error);
+
+/* The steps, for intakectl. */
+bool pipeline_import_file(const struct intake_config *cfg, struct store *st,
+			  const char *path, int64_t *id_r, char *outcome_r,
+			  GError **error);
+bool pipeline_process_pending(const struct intake_config *cfg,
+			      struct store *st,
+			      const struct pipeline_opts *opts,
+			      struct pipeline_stats *stats, GError **error);
+bool pipeline_send_outbox(const struct intake_config *cfg, struct store *st,
+			  struct pipeline_stats *stats, GError **error);
+
+/* The mailbox's identity in the database: its URL without credentials. */
+char *pipeline_mailbox_key(const struct intake_config *cfg);
+
+#endif

@@ -1,0 +1,889 @@
+/*
+ * process.c - one message: parse, classify, identify, decide, file, commit
+ *
+ * The order of durable steps is the one process.h states; it is repeated
+ * at the place where each step happens.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "caption.h"
+#include "check.h"
+#include "classify.h"
+#include "filing.h"
+#include "log.h"
+#include "message.h"
+#include "process.h"
+#include "rawstore.h"
+#include "reply.h"
+#include "roster.h"
+#include "rules.h"
+#include "store.h"
+
+/* Everything one run of process_message() works with. */
+struct proc {
+	const struct intake_config *cfg;
+	struct store *st;
+	struct store_message *row;
+	struct message *msg;
+	char *work_dir;
+	GPtrArray *items;       /* struct check_item * */
+	GPtrArray *refs;        /* struct caption_ref * */
+	const struct unit *unit;
+	enum roster_how how;
+	enum msg_kind kind;
+	bool keyword;
+	GPtrArray *held;        /* the unit's active accepted items */
+	GPtrArray *renamed;     /* old relpaths to unlink after commit */
+	GPtrArray *caption_updates; /* struct store_item * (held, updated) */
+	GPtrArray *captions_taken;  /* char *, for the reply */
+	GPtrArray *notes;       /* char *, for the reply */
+	unsigned accepted, refused;
+};
+
+static void
+proc_clear(struct proc *p)
+{
+	store_message_free(p->row);
+	if (p->msg != NULL)
+		message_free(p->msg);
+	g_free(p->work_dir);
+	if (p->items != NULL)
+		g_ptr_array_unref(p->items);
+	if (p->refs != NULL)
+		g_ptr_array_unref(p->refs);
+	if (p->held != NULL)
+		g_ptr_array_unref(p->held);
+	if (p->renamed != NULL)
+		g_ptr_array_unref(p->renamed);
+	if (p->caption_updates != NULL)
+		g_ptr_array_unref(p->caption_updates);
+	if (p->captions_taken != NULL)
+		g_ptr_array_unref(p->captions_taken);
+	if (p->notes != NULL)
+		g_ptr_array_unref(p->notes);
+	store_close(p->st);
+}
+
+/* Removes a directory tree we created (no symlinks are followed). */
+static void
+proc_rmtree(const char *path, unsigned depth)
+{
+	GDir *d;
+	const char *name;
+
+	if (depth > 8)
+		return;
+	d = g_dir_open(path, 0, NULL);
+	if (d != NULL) {
+		while ((name = g_dir_read_name(d)) != NULL) {
+			g_autofree char *child = g_build_filename(path, name, NULL);
+
+			if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
+			    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+				proc_rmtree(child, depth + 1);
+			else
+				unlink(child);
+		}
+		g_dir_close(d);
+	}
+	rmdir(path);
+}
+
+/* <state_dir>/work/<id>, emptied. */
+static char *
+proc_work_dir(const struct intake_config *cfg, int64_t id, GError **error)
+{
+	char leaf[32];
+	char *dir;
+
+	g_snprintf(leaf, sizeof(leaf), "%" G_GINT64_FORMAT, id);
+	dir = g_build_filename(cfg->state_dir, "work", leaf, NULL);
+	proc_rmtree(dir, 0);
+	if (g_mkdir_with_parents(dir, 0700) != 0) {
+		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
+			    "cannot create %s: %s", dir, g_strerror(errno));
+		g_free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+static bool
+proc_subject_has(const char *subject, const char *word)
+{
+	return subject != NULL && strstr(subject, word) != NULL;
+}
+
+/* Campaign words anywhere a person would write them. */
+static bool
+proc_has_keyword(const struct proc *p)
+{
+	const char *const *kw = (const char *const *)p->cfg->keywords;
+
+	if (classify_has_keyword(p->msg->subject, kw) ||
+	    classify_has_keyword(p->msg->body_text, kw))
+		return true;
+	for (unsigned i = 0; i < p->msg->parts->len; i++) {
+		const struct msg_part *mp = g_ptr_array_index(p->msg->parts, i);
+
+		if (classify_has_keyword(mp->filename, kw))
+			return true;
+	}
+	return false;
+}
+
+static void
+proc_identify(struct proc *p)
+{
+	const struct intake_config *cfg = p->cfg;
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	struct roster_query q = {0};
+	int idx;
+
+	if (p->row->unit != NULL) {
+		/* assigned by the office (intakectl assign) */
+		p->unit = config_find_unit(cfg, p->row->unit);
+		if (p->unit != NULL) {
+			p->how = ROSTER_SUBJECT;
+			return;
+		}
+	}
+	for (unsigned i = 0; i < p->msg->parts->len; i++) {
+		const struct msg_part *mp = g_ptr_array_index(p->msg->parts, i);
+
+		g_ptr_array_add(names, mp->filename);
+	}
+	g_ptr_array_add(names, NULL);
+	q.subject = p->msg->subject;
+	q.from_addr = p->msg->from_addr;
+	q.reply_to = p->msg->reply_to;
+	q.body = p->msg->body_text;
+	q.filenames = (const char *const *)names->pdata;
+	q.trust_address = true;
+	idx = roster_identify(cfg->units, cfg->n_units, &q, &p->how);
+	p->unit = idx >= 0 ? &cfg->units[idx] : NULL;
+}
+
+static bool
+proc_is_photo(const struct check_item *ci)
+{
+	return ci->it.type == ITEM_PHOTO;
+}
+
+/* Captions for filed photos, from a message that brings no photos. */
+static void
+proc_caption_held(struct proc *p)
+{
+	g_autofree struct caption_photo *cp = NULL;
+	g_autoptr(GPtrArray) photos = g_ptr_array_new();
+
+	for (unsigned i = 0; i < p->held->len; i++) {
+		struct store_item *it = g_ptr_array_index(p->held, i);
+
+		if (it->type == ITEM_PHOTO)
+			g_ptr_array_add(photos, it);
+	}
+	if (photos->len == 0 || p->refs->len == 0)
+		return;
+	cp = g_new0(struct caption_photo, photos->len);
+	for (unsigned i = 0; i < photos->len; i++) {
+		struct store_item *it = g_ptr_array_index(photos, i);
+
+		cp[i].name = it->name;
+		cp[i].number = it->number;
+		cp[i].caption = g_strdup(it->caption);
+	}
+	caption_match(cp, photos->len, p->refs);
+	/* A photo's caption changes only when a body line names it. */
+	for (unsigned i = 0; i < photos->len; i++) {
+		struct store_item *it = g_ptr_array_index(photos, i);
+
+		if (cp[i].caption != NULL &&
+		    g_strcmp0(cp[i].caption, it->caption) != 0) {
+			g_free(it->caption);
+			it->caption = g_steal_pointer(&cp[i].caption);
+			g_ptr_array_add(p->caption_updates, it);
+			g_ptr_array_add(p->captions_taken,
+					g_strdup_printf("图%u：%s", it->number,
+							it->caption));
+		}
+		g_free(cp[i].caption);
+	}
+}
+
+static bool
+proc_has_photos(const struct proc *p)
+{
+	for (unsigned i = 0; i < p->items->len; i++) {
+		const struct check_item *ci = g_ptr_array_index(p->items, i);
+
+		if (ci->it.type == ITEM_PHOTO)
+			return true;
+	}
+	return false;
+}
+
+/* Captions for this message's own photos. */
+static void
+proc_caption_own(struct proc *p)
+{
+	g_autofree struct caption_photo *cp = NULL;
+	g_autoptr(GPtrArray) photos = g_ptr_array_new();
+
+	for (unsigned i = 0; i < p->items->len; i++) {
+		struct check_item *ci = g_ptr_array_index(p->items, i);
+
+		if (proc_is_photo(ci))
+			g_ptr_array_add(photos, ci);
+	}
+	if (photos->len == 0)
+		return;
+	cp = g_new0(struct caption_photo, photos->len);
+	for (unsigned i = 0; i < photos->len; i++) {
+		struct check_item *ci = g_ptr_array_index(photos, i);
+
+		cp[i].name = ci->it.name;
+		cp[i].number = i + 1;
+	}
+	caption_match(cp, photos->len, p->refs);
+	for (unsigned i = 0; i < photos->len; i++) {
+		struct check_item *ci = g_ptr_array_index(photos, i);
+
+		g_free(ci->it.caption);
+		ci->it.caption = cp[i].caption;
+	}
+}
+
+static bool
+proc_number_used(const GPtrArray *held, const GPtrArray *items, unsigned n)
+{
+	for (unsigned i = 0; i < held->len; i++) {
+		const struct store_item *it = g_ptr_array_index(held, i);
+
+		if (it->type == ITEM_PHOTO && it->number == n)
+			return true;
+	}
+	for (unsigned i = 0; i < items->len; i++) {
+		const struct check_item *ci = g_ptr_array_index(items, i);
+
+		if (ci->it.type == ITEM_PHOTO && ci->it.accepted &&
+		    ci->it.number == n)
+			return true;
+	}
+	return false;
+}
+
+static unsigned
+proc_count_held(const GPtrArray *held, enum item_type type)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < held->len; i++) {
+		const struct store_item *it = g_ptr_array_index(held, i);
+
+		n += it->type == type;
+	}
+	return n;
+}
+
+static const struct store_item *
+proc_held_with_sha(const GPtrArray *held, const char *sha)
+{
+	for (unsigned i = 0; i < held->len; i++) {
+		const struct store_item *it = g_ptr_array_index(held, i);
+
+		if (it->sha256 != NULL && g_strcmp0(it->sha256, sha) == 0)
+			return it;
+	}
+	return NULL;
+}
+
+static void
+proc_refuse(struct check_item *ci, char *reason)
+{
+	ci->it.accepted = false;
+	g_free(ci->it.reason);
+	ci->it.reason = reason;
+}
+
+/* The photo's name in 图片/: "<nn>-<caption>.jpg", "<nn>.jpg" uncaptioned. */
+static char *
+proc_photo_name(unsigned number, const char *caption)
+{
+	if (caption == NULL || *caption == '\0')
+		return g_strdup_printf("%02u.jpg", number);
+	return g_strdup_printf("%02u-%s.jpg", number, caption);
+}
+
+/*
+ * A correction (更正 or 替换 in the subject) replaces the unit's earlier
+ * items of the kinds this message brings; history is kept (state
+ * 'replaced', the file moved aside).
+ */
+static bool
+proc_corrections(struct proc *p, GPtrArray *replaced, GError **error)
+{
+	bool kinds[ITEM_OTHER + 1] = {false};
+	GPtrArray *keep;
+
+	if (!proc_subject_has(p->msg->subject, "更正") &&
+	    !proc_subject_has(p->msg->subject, "替换"))
+		return true;
+	for (unsigned i = 0; i < p->items->len; i++) {
+		const struct check_item *ci = g_ptr_array_index(p->items, i);
+
+		if (ci->it.accepted)
+			kinds[ci->it.type] = true;
+	}
+	keep = g_ptr_array_new_with_free_func((GDestroyNotify)store_item_free);
+	for (unsigned i = 0; i < p->held->len; i++) {
+		struct store_item *it = g_ptr_array_index(p->held, i);
+
+		if (kinds[it->type] && it->type != ITEM_LINK)
+			g_ptr_array_add(replaced, it);
+		else
+			g_ptr_array_add(keep, it);
+		p->held->pdata[i] = NULL;
+	}
+	g_ptr_array_set_free_func(p->held, NULL);
+	g_ptr_array_unref(p->held);
+	p->held = keep;
+	(void)error;
+	return true;
+}
+
+/* The unit-dependent rules: duplicates, the photo limit, lateness. */
+static void
+proc_decide(struct proc *p)
+{
+	const struct intake_config *cfg = p->cfg;
+	unsigned photos = proc_count_held(p->held, ITEM_PHOTO);
+	int64_t deadline = cfg->deadline ? g_date_time_to_unix(cfg->deadline)
+					 : 0;
+	bool late = rules_is_late(p->row->arrived, deadline,
+				  cfg->grace_seconds);
+	g_autofree char *deadline_text =
+		cfg->deadline ? g_date_time_format(cfg->deadline,
+						   "%Y-%m-%d %H:%M")
+			      : NULL;
+
+	for (unsigned i = 0; i < p->items->len; i++) {
+		struct check_item *ci = g_ptr_array_index(p->items, i);
+		const struct store_item *same;
+
+		ci->it.received = p->row->arrived;
+		if (!ci->it.accepted)
+			continue;
+		same = proc_held_with_sha(p->held, ci->it.sha256);
+		for (unsigned j = 0; same == NULL && j < i; j++) {
+			struct check_item *cj = g_ptr_array_index(p->items, j);
+
+			if (cj->it.accepted &&
+			    g_strcmp0(cj->it.sha256, ci->it.sha256) == 0)
+				same = &cj->it;
+		}
+		if (same != NULL) {
+			proc_refuse(ci, ci->it.type == ITEM_PHOTO
+						? rules_photo_duplicate_reason(
+							  ci->it.name, same->name)
+						: g_strdup_printf(
+							  "“%s”与已收到的“%s”"
+							  "内容相同，不重复收录",
+							  ci->it.name,
+							  same->name));
+			ci->it.number = 0;
+			/* a resend is not a fault of the unit */
+			ci->it.late = false;
+			g_free(ci->it.origin);
+			ci->it.origin = g_strdup("duplicate");
+			continue;
+		}
+		if (late && cfg->late_policy == LATE_REFUSE) {
+			proc_refuse(ci, rules_late_reason(ci->it.name,
+							  deadline_text));
+			continue;
+		}
+		ci->it.late = late;
+		if (ci->it.type != ITEM_PHOTO)
+			continue;
+		if (!rules_photo_room(&cfg->rules, ci->it.name, photos,
+				      &ci->it.reason)) {
+			ci->it.accepted = false;
+			continue;
+		}
+		photos++;
+		for (unsigned n = 1;; n++) {
+			if (!proc_number_used(p->held, p->items, n)) {
+				ci->it.number = n;
+				break;
+			}
+		}
+	}
+	for (unsigned i = 0; i < p->items->len; i++) {
+		struct check_item *ci = g_ptr_array_index(p->items, i);
+
+		if (ci->it.accepted)
+			p->accepted++;
+		else if (g_strcmp0(ci->it.origin, "duplicate") != 0)
+			p->refused++;
+		if (ci->it.accepted && ci->docx_has_media &&
+		    proc_count_held(p->held, ITEM_PHOTO) == 0) {
+			bool own_photos = false;
+
+			for (unsigned j = 0; j < p->items->len; j++) {
+				struct check_item *cj =
+					g_ptr_array_index(p->items, j);
+
+				own_photos |= cj->it.type == ITEM_PHOTO;
+			}
+			if (!own_photos)
+				g_ptr_array_add(
+					p->notes,
+					g_strdup_printf(
+						"“%s”中插有图片；图片请以 JPG "
+						"格式作为单独的附件发送，"
+						"并配简要文字说明。",
+						ci->it.name));
+		}
+	}
+}
+
+/* A final name for a summary or video that no other item of the unit
+ * holds: the sanitised original, else with the message and index. */
+static char *
+proc_plain_name(struct proc *p, const struct check_item *ci, unsigned index)
+{
+	const char *subdir = filing_subdir(ci->it.type);
+	g_autofree char *clean = filing_sanitize(ci->it.name, FILING_NAME_MAX);
+	g_autofree char *unit = filing_sanitize(p->unit->name, FILING_NAME_MAX);
+	g_autofree char *rel =
+		g_build_filename("units", unit, subdir, clean, NULL);
+	g_autofree char *stem = NULL;
+	const char *dot;
+
+	for (unsigned i = 0; i < p->held->len; i++) {
+		const struct store_item *it = g_ptr_array_index(p->held, i);
+
+		if (g_strcmp0(it->path, rel) == 0)
+			goto taken;
+	}
+	for (unsigned i = 0; i < index; i++) {
+		const struct check_item *cj = g_ptr_array_index(p->items, i);
+
+		if (g_strcmp0(cj->it.path, rel) == 0)
+			goto taken;
+	}
+	return g_steal_pointer(&clean);
+taken:
+	dot = strrchr(clean, '.');
+	stem = dot ? g_strndup(clean, (gsize)(dot - clean)) : g_strdup(clean);
+	return g_strdup_printf("%s-%" G_GINT64_FORMAT "-%u%s", stem,
+			       p->row->id, index + 1, dot ? dot : "");
+}
+
+/*
+ * Durable step 1: accepted items into the unit's folder (temp, fsync,
+ * rename, fsync dir: filing_put), renamed photos linked under their new
+ * name.  Nothing here is known to the database yet.
+ */
+static bool
+proc_file_items(struct proc *p, GError **error)
+{
+	for (unsigned i = 0; i < p->items->len; i++) {
+		struct check_item *ci = g_ptr_array_index(p->items, i);
+		g_autofree char *name = NULL;
+		const char *subdir = filing_subdir(ci->it.type);
+
+		if (!ci->it.accepted || subdir == NULL)
+			continue;
+		if (ci->it.type == ITEM_PHOTO)
+			name = proc_photo_name(ci->it.number, ci->it.caption);
+		else
+			name = proc_plain_name(p, ci, i);
+		if (!filing_put(p->cfg->state_dir, p->unit->name, subdir, name,
+				ci->src, &ci->it.path, error))
+			return false;
+	}
+	for (unsigned i = 0; i < p->caption_updates->len; i++) {
+		struct store_item *it = g_ptr_array_index(p->caption_updates, i);
+		g_autofree char *name = proc_photo_name(it->number, it->caption);
+		g_autofree char *src = NULL;
+		char *rel = NULL;
+
+		if (it->path == NULL)
+			continue;
+		src = g_build_filename(p->cfg->state_dir, it->path, NULL);
+		if (!filing_put(p->cfg->state_dir, p->unit->name, "图片", name,
+				src, &rel, error))
+			return false;
+		if (g_strcmp0(rel, it->path) != 0)
+			g_ptr_array_add(p->renamed, it->path);
+		else
+			g_free(it->path);
+		it->path = rel;
+	}
+	return true;
+}
+
+static const char *
+proc_verdict_kind(enum verdict v)
+{
+	return verdict_name(v);
+}
+
+/* The reply, rendered and composed, queued in the open transaction. */
+static bool
+proc_queue_reply(struct proc *p, enum verdict v, GError **error)
+{
+	const struct intake_config *cfg = p->cfg;
+	const char *to = p->msg->reply_to ? p->msg->reply_to
+					  : p->msg->from_addr;
+	g_autofree struct reply_item *ri = NULL;
+	g_autofree char *subject = NULL, *body = NULL, *rfc_id = NULL;
+	g_autofree char *data = NULL, *deadline = NULL;
+	struct reply_info info = {0};
+	unsigned sent_today = 0;
+	size_t len = 0;
+
+	if (to == NULL || !reply_address_ok(to)) {
+		log_warn("message %" G_GINT64_FORMAT ": no usable reply address",
+			 p->row->id);
+		return true;
+	}
+	if (cfg->smtp_from_addr != NULL &&
+	    g_ascii_strcasecmp(to, cfg->smtp_from_addr) == 0)
+		return true;
+	if (!store_outbox_count_to(p->st, to, (int64_t)time(NULL) - 86400,
+				   &sent_today, error))
+		return false;
+	if (sent_today >= cfg->limits.replies_per_sender) {
+		log_warn("message %" G_GINT64_FORMAT ": %u replies to %s today,"
+			 " not replying again", p->row->id, sent_today, to);
+		return true;
+	}
+	ri = g_new0(struct reply_item, p->items->len + 1);
+	for (unsigned i = 0; i < p->items->len; i++) {
+		const struct check_item *ci = g_ptr_array_index(p->items, i);
+
+		ri[i].name = ci->it.name;
+		ri[i].type = ci->it.type;
+		ri[i].accepted = ci->it.accepted;
+		ri[i].reason = ci->it.reason;
+		ri[i].caption = ci->it.caption;
+		ri[i].late = ci->it.late;
+	}
+	if (cfg->deadline != NULL)
+		deadline = g_date_time_format(cfg->deadline,
+					      "%Y年%m月%d日 %H:%M");
+	g_ptr_array_add(p->captions_taken, NULL);
+	g_ptr_array_add(p->notes, NULL);
+	info.kind = proc_verdict_kind(v);
+	info.verdict = verdict_name(v);
+	info.unit = p->unit ? p->unit->name : NULL;
+	info.campaign = cfg->campaign_name;
+	info.deadline = deadline;
+	info.items = ri;
+	info.n_items = p->items->len;
+	info.captions_taken = (const char *const *)p->captions_taken->pdata;
+	info.notes = (const char *const *)p->notes->pdata;
+	if (p->unit != NULL) {
+		if (!store_dossier(p->st, p->unit->name, &info.dossier, error))
+			return false;
+		rules_unit_status(&cfg->rules, &info.dossier, &info.missing);
+	}
+	info.photo_max = cfg->rules.photo_max;
+	info.from = cfg->smtp_from ? cfg->smtp_from : cfg->mailbox_user;
+	info.from_addr = cfg->smtp_from_addr ? cfg->smtp_from_addr
+					     : cfg->mailbox_user;
+	info.to = to;
+	info.original_subject = p->msg->subject;
+	info.original_id = p->msg->message_id;
+	info.original_references = p->msg->references;
+	info.loop_value = info.from_addr;
+	info.date = (int64_t)time(NULL);
+	if (!reply_render(cfg->template_dir, &info, &subject, &body, error))
+		return false;
+	rfc_id = reply_new_message_id(info.from_addr);
+	data = reply_compose(&info, subject, body, rfc_id, &len, error);
+	if (data == NULL)
+		return false;
+	return store_outbox_add(p->st, p->row->id,
+				p->unit ? p->unit->name : NULL, "reply", rfc_id,
+				to, info.verdict, data, len,
+				(int64_t)time(NULL), error);
+}
+
+static void
+proc_result_headers(const struct proc *p, struct store_result *r)
+{
+	r->message_id = p->msg->message_id;
+	r->from_addr = p->msg->from_addr;
+	r->from_name = p->msg->from_name;
+	r->reply_to = p->msg->reply_to;
+	r->subject = p->msg->subject;
+	r->date_hdr = p->msg->date;
+}
+
+/* Not a submission: recorded, left alone on the server, no reply. */
+static bool
+proc_commit_ignored(struct proc *p, GError **error)
+{
+	struct store_result r = {0};
+	bool matched = false;
+
+	r.state = MSG_PROCESSED;
+	r.kind = msg_kind_name(p->kind);
+	r.verdict = verdict_name(VERDICT_IGNORED);
+	r.unit = p->unit ? p->unit->name : NULL;
+	r.unit_how = p->unit ? roster_how_name(p->how) : NULL;
+	proc_result_headers(p, &r);
+	if (!store_begin(p->st, error))
+		return false;
+	if (p->kind == KIND_BOUNCE && p->msg->report_original_id != NULL) {
+		g_autofree char *why = g_strdup_printf(
+			"退信：%s", p->msg->subject ? p->msg->subject : "");
+
+		if (!store_outbox_bounced(p->st, p->msg->report_original_id,
+					  why, &matched, error))
+			goto fail;
+		if (matched)
+			r.error = "bounce of one of our replies";
+	}
+	if (!store_items_delete_of_message(p->st, p->row->id, error) ||
+	    !store_message_set_result(p->st, p->row->id, &r, error))
+		goto fail;
+	return store_commit(p->st, error);
+fail:
+	store_rollback(p->st);
+	return false;
+}
+
+/* The unit could not be told: held for the office (intakectl assign). */
+static bool
+proc_commit_unidentified(struct proc *p, GError **error)
+{
+	struct store_result r = {0};
+
+	r.state = MSG_HELD;
+	r.kind = msg_kind_name(KIND_SUBMISSION);
+	r.verdict = verdict_name(VERDICT_UNIDENTIFIED);
+	r.unit_how = roster_how_name(p->how);
+	proc_result_headers(p, &r);
+	if (!store_begin(p->st, error))
+		return false;
+	if (!store_items_delete_of_message(p->st, p->row->id, error))
+		goto fail;
+	for (unsigned i = 0; i < p->items->len; i++) {
+		struct check_item *ci = g_ptr_array_index(p->items, i);
+
+		ci->it.message = p->row->id;
+		ci->it.received = p->row->arrived;
+		/* facts are kept; nothing is filed without a unit */
+		ci->it.accepted = false;
+		if (ci->it.reason == NULL)
+			ci->it.reason = g_strdup("无法确定报送单位，暂未收录");
+		if (!store_item_add(p->st, &ci->it, error))
+			goto fail;
+	}
+	/* Spam must not cause backscatter: only campaign mail is answered. */
+	if (p->keyword && !proc_queue_reply(p, VERDICT_UNIDENTIFIED, error))
+		goto fail;
+	if (!store_message_set_result(p->st, p->row->id, &r, error))
+		goto fail;
+	return store_commit(p->st, error);
+fail:
+	store_rollback(p->st);
+	return false;
+}
+
+/* Durable step 2: ONE transaction for everything the message changes. */
+static bool
+proc_commit_submission(struct proc *p, GPtrArray *replaced, GError **error)
+{
+	struct store_result r = {0};
+	enum verdict v;
+
+	v = rules_message_verdict(p->accepted, p->refused);
+	if (p->items->len == 0 || (p->accepted == 0 && p->refused == 0))
+		v = p->captions_taken->len > 0 ? VERDICT_ACCEPTED
+					       : VERDICT_REJECTED;
+	r.state = MSG_PROCESSED;
+	r.kind = msg_kind_name(KIND_SUBMISSION);
+	r.verdict = verdict_name(v);
+	r.unit = p->unit->name;
+	r.unit_how = roster_how_name(p->how);
+	r.mark_pending = p->cfg->mark != MARK_NONE;
+	proc_result_headers(p, &r);
+
+	if (!store_begin(p->st, error))
+		return false;
+	if (!store_items_delete_of_message(p->st, p->row->id, error))
+		goto fail;
+	for (unsigned i = 0; i < replaced->len; i++) {
+		struct store_item *it = g_ptr_array_index(replaced, i);
+
+		if (!store_item_set_state(p->st, it->id, ITEM_REPLACED, NULL,
+					  error))
+			goto fail;
+	}
+	for (unsigned i = 0; i < p->items->len; i++) {
+		struct check_item *ci = g_ptr_array_index(p->items, i);
+
+		ci->it.message = p->row->id;
+		g_free(ci->it.unit);
+		ci->it.unit = g_strdup(p->unit->name);
+		if (!store_item_add(p->st, &ci->it, error))
+			goto fail;
+	}
+	for (unsigned i = 0; i < p->caption_updates->len; i++) {
+		struct store_item *it = g_ptr_array_index(p->caption_updates, i);
+
+		if (!store_item_set_caption(p->st, it->id, it->caption,
+					    it->path, error))
+			goto fail;
+	}
+	if (!proc_queue_reply(p, v, error))
+		goto fail;
+	if (!store_message_set_result(p->st, p->row->id, &r, error))
+		goto fail;
+	if (!store_commit(p->st, error))
+		return false;
+	log_info("message %" G_GINT64_FORMAT " <%s>: unit %s, %s, %u accepted,"
+		 " %u refused", p->row->id,
+		 p->msg->message_id ? p->msg->message_id : "",
+		 p->unit->name, verdict_name(v), p->accepted, p->refused);
+	return true;
+fail:
+	store_rollback(p->st);
+	return false;
+}
+
+/* Step 3, after the commit: names the database no longer knows. */
+static void
+proc_after_commit(struct proc *p, GPtrArray *replaced)
+{
+	for (unsigned i = 0; i < p->renamed->len; i++) {
+		g_autofree char *old = g_build_filename(
+			p->cfg->state_dir,
+			(const char *)g_ptr_array_index(p->renamed, i), NULL);
+
+		unlink(old);
+	}
+	for (unsigned i = 0; i < replaced->len; i++) {
+		struct store_item *it = g_ptr_array_index(replaced, i);
+		g_autoptr(GError) err = NULL;
+		char *aside = NULL;
+
+		if (it->path == NULL)
+			continue;
+		if (!filing_move_aside(p->cfg->state_dir, it->path, &aside,
+				       &err)) {
+			log_warn("cannot move %s aside: %s", it->path,
+				 err->message);
+			continue;
+		}
+		/* the history keeps the file where it now is */
+		if (!store_item_set_state(p->st, it->id, ITEM_REPLACED, aside,
+					  &err))
+			log_warn("cannot record %s: %s", aside, err->message);
+		g_free(aside);
+	}
+}
+
+bool
+process_message(const struct intake_config *cfg, int64_t id, GError **error)
+{
+	struct proc p = {0};
+	g_autofree char *raw = NULL;
+	g_autoptr(GPtrArray) replaced =
+		g_ptr_array_new_with_free_func((GDestroyNotify)store_item_free);
+	const char *why = NULL;
+	bool ok = false;
+
+	p.cfg = cfg;
+	p.renamed = g_ptr_array_new_with_free_func(g_free);
+	p.caption_updates = g_ptr_array_new();
+	p.captions_taken = g_ptr_array_new_with_free_func(g_free);
+	p.notes = g_ptr_array_new_with_free_func(g_free);
+	p.st = store_open(cfg->state_dir, error);
+	if (p.st == NULL)
+		goto out;
+	p.row = store_message_get(p.st, id, error);
+	if (p.row == NULL) {
+		if (error != NULL && *error == NULL)
+			g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_MESSAGE,
+				    "no message %" G_GINT64_FORMAT, id);
+		goto out;
+	}
+	if (p.row->state != MSG_PENDING) {
+		/* another process got to it first */
+		ok = true;
+		goto out;
+	}
+	raw = rawstore_path(cfg->state_dir, p.row->sha256);
+	p.work_dir = proc_work_dir(cfg, id, error);
+	if (p.work_dir == NULL)
+		goto out;
+	p.msg = message_parse(raw, p.work_dir, &cfg->limits, error);
+	if (p.msg == NULL)
+		goto out;
+
+	p.kind = classify_headers(p.msg, cfg->smtp_from_addr, &why);
+	if (p.kind == KIND_AUTO || p.kind == KIND_BOUNCE) {
+		log_info("message %" G_GINT64_FORMAT ": %s (%s), no reply", id,
+			 msg_kind_name(p.kind), why ? why : "");
+		ok = proc_commit_ignored(&p, error);
+		goto out;
+	}
+	p.items = check_message(cfg, p.msg, p.work_dir, error);
+	if (p.items == NULL)
+		goto out;
+	p.refs = caption_parse_body(p.msg->body_text);
+	proc_identify(&p);
+	p.keyword = proc_has_keyword(&p);
+	if (p.unit != NULL) {
+		p.held = store_items_of_unit(p.st, p.unit->name, true, error);
+		if (p.held == NULL)
+			goto out;
+		/* processed again: its own earlier items are not "held" */
+		for (unsigned i = p.held->len; i-- > 0;) {
+			struct store_item *it = g_ptr_array_index(p.held, i);
+
+			if (it->message == id)
+				g_ptr_array_remove_index(p.held, i);
+		}
+		if (!proc_has_photos(&p))
+			proc_caption_held(&p);
+	}
+	p.kind = classify_final(p.items->len, p.keyword,
+				p.captions_taken->len > 0);
+	if (p.kind == KIND_OTHER) {
+		log_info("message %" G_GINT64_FORMAT ": not a submission", id);
+		ok = proc_commit_ignored(&p, error);
+		goto out;
+	}
+	if (p.unit == NULL) {
+		log_info("message %" G_GINT64_FORMAT ": unit unidentified (%s)",
+			 id, roster_how_name(p.how));
+		ok = proc_commit_unidentified(&p, error);
+		goto out;
+	}
+	proc_caption_own(&p);
+	if (!proc_corrections(&p, replaced, error))
+		goto out;
+	proc_decide(&p);
+	if (!proc_file_items(&p, error))
+		goto out;
+	if (!proc_commit_submission(&p, replaced, error))
+		goto out;
+	proc_after_commit(&p, replaced);
+	ok = true;
+out:
+	if (p.work_dir != NULL)
+		proc_rmtree(p.work_dir, 0);
+	proc_clear(&p);
+	return ok;
+}

@@ -1,0 +1,253 @@
+/*
+ * store.h - the database: SQLite in WAL mode, synchronous=FULL
+ *
+ * One file, <state_dir>/intake.db.  The schema carries a version
+ * (PRAGMA user_version) and store_open() migrates older files forward.
+ * Foreign keys are on; every connection waits for a busy database
+ * (intakectl runs beside intaked).
+ *
+ * Tables: cursor (per mailbox: UIDVALIDITY and the highest committed UID),
+ * messages (every fetched message, its state and verdict), items (every
+ * attachment or link of a message, accepted or refused, and the items the
+ * office added by hand), units (learned addresses, reminders), outbox
+ * (replies and reminders, queued in the same transaction as the filing).
+ *
+ * A connection belongs to one process: a forked worker opens its own.
+ * Strings returned in structs belong to the caller (the _free functions).
+ */
+#ifndef INTAKE_STORE_H
+#define INTAKE_STORE_H
+
+#include <sqlite3.h>
+
+#include "common.h"
+#include "rules.h"
+#include "source.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+struct store *store_open(const char *state_dir, GError **error);
+void store_close(struct store *st);
+sqlite3 *store_db(struct store *st);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+bool store_begin(struct store *st, GError **error);
+bool store_commit(struct store *st, GError **error);
+void store_rollback(struct store *st);
+
+/* Runs one statement with no result; for small updates. */
+bool store_exec(struct store *st, const char *sql, GError **error);
+
+/* Prepares sql (cached per connection is not needed: intake's volume is
+ * small).  On failure sets error naming the statement. */
+sqlite3_stmt *store_prepare(struct store *st, const char *sql,
+			    GError **error);
+/* Steps a statement expected to finish (SQLITE_DONE). */
+bool store_step_done(struct store *st, sqlite3_stmt *stmt, GError **error);
+/* Sets error from the connection's last error, with a context. */
+void store_set_error(struct store *st, GError **error, const char *what);
+
+/* Column text duplicated (NULL stays NULL). */
+char *store_col_strdup(sqlite3_stmt *stmt, int col);
+
+/* ---- cursor ---- */
+bool store_cursor_get(struct store *st, const char *mailbox,
+		      struct source_cursor *cur_r, GError **error);
+bool store_cursor_set(struct store *st, const char *mailbox,
+		      const struct source_cursor *cur, GError **error);
+
+/* ---- messages ---- */
+enum msg_state {
+	MSG_PENDING,
+	MSG_PROCESSED,
+	MSG_HELD,
+	MSG_FAILED,
+};
+const char *msg_state_name(enum msg_state s);
+
+/* What is known of a message when it is recorded (before parsing). */
+struct store_arrival {
+	const char *sha256;
+	const char *source;      /* "imap", "maildir", "import" */
+	const char *mailbox;     /* mailbox URL, NULL for import */
+	uint32_t uidvalidity;
+	const char *key;         /* UID, Maildir name, file name */
+	const char *flags;
+	bool restore_seen;       /* \Seen was set by our fetch */
+	int64_t arrived;         /* INTERNALDATE / mtime / now */
+	uint64_t size;
+};
+
+/* True when the mailbox already has a message recorded under key. */
+bool store_message_known(struct store *st, const char *mailbox,
+			 uint32_t uidvalidity, const char *key,
+			 bool *known_r, GError **error);
+
+/* Records a fetched message (in the caller's transaction).  A message
+ * whose content is already recorded from the same mailbox under an older
+ * UIDVALIDITY is re-keyed, not added (*outcome_r 'r'); another copy of
+ * recorded content is a duplicate ('d', state processed, verdict
+ * duplicate); otherwise a new pending message ('n').  id_r: the row. */
+bool store_message_record(struct store *st, const struct store_arrival *a,
+			  int64_t *id_r, char *outcome_r, GError **error);
+
+/* The message's row as the pipeline and intakectl need it. */
+struct store_message {
+	int64_t id;
+	char *sha256;
+	char *source;
+	char *mailbox;
+	char *key;
+	int64_t arrived;
+	uint64_t size;
+	enum msg_state state;
+	char *kind;
+	char *verdict;
+	char *unit;
+	char *message_id;
+	char *from_addr;
+	char *subject;
+	unsigned attempts;
+	char *error;
+	bool restore_seen;
+	bool mark_pending;
+};
+void store_message_free(struct store_message *m);
+/* NULL with no error when there is no such message. */
+struct store_message *store_message_get(struct store *st, int64_t id,
+					GError **error);
+
+/* ids (int64_t, in a GArray) of messages in a state, oldest first. */
+GArray *store_messages_in_state(struct store *st, enum msg_state s,
+				GError **error);
+/* ids with pending \Seen restores / pending marks. */
+GArray *store_messages_flagged(struct store *st, const char *column,
+			       GError **error);
+bool store_message_clear_flag(struct store *st, int64_t id,
+			      const char *column, GError **error);
+
+/* Counts one attempt durably (its own transaction) and returns the
+ * new count. */
+bool store_message_attempt(struct store *st, int64_t id,
+			   unsigned *attempts_r, GError **error);
+/* Marks a message failed with its error (own transaction). */
+bool store_message_fail(struct store *st, int64_t id, const char *error_text,
+			GError **error);
+/* What processing decided, recorded with the message. */
+struct store_result {
+	enum msg_state state;
+	const char *kind;      /* msg_kind_name() */
+	const char *verdict;   /* verdict_name() */
+	const char *unit;      /* NULL: unknown */
+	const char *unit_how;  /* roster_how_name(), "assigned" */
+	const char *message_id;
+	const char *from_addr;
+	const char *from_name;
+	const char *reply_to;
+	const char *subject;
+	const char *date_hdr;
+	bool untrusted_from;
+	bool mark_pending;     /* flag/move it on the server */
+	const char *error;     /* a note for the office, or NULL */
+};
+bool store_message_set_result(struct store *st, int64_t id,
+			      const struct store_result *r, GError **error);
+
+/* Back to pending (reprocess, assign). */
+bool store_message_requeue(struct store *st, int64_t id, const char *unit,
+			   GError **error);
+
+/* ---- outbox ---- */
+struct store_outbox {
+	int64_t id;
+	int64_t message;     /* 0 when not tied to a message */
+	char *rfc_id;        /* Message-ID without <> */
+	char *rcpt;
+	char *data;
+	size_t len;
+	unsigned attempts;
+};
+void store_outbox_free(struct store_outbox *o);
+
+bool store_outbox_add(struct store *st, int64_t message, const char *unit,
+		      const char *kind, const char *rfc_id, const char *rcpt,
+		      const char *verdict, const char *data, size_t len,
+		      int64_t now, GError **error);
+/* Queued mail due at now (struct store_outbox *; the array frees). */
+GPtrArray *store_outbox_due(struct store *st, int64_t now, GError **error);
+bool store_outbox_sent(struct store *st, int64_t id, int64_t now,
+		       GError **error);
+/* A temporary failure: next attempt after a capped exponential backoff
+ * (1 min, 2, 4, ... 1 h).  A permanent one: failed with the text. */
+bool store_outbox_retry(struct store *st, int64_t id, unsigned attempts,
+			int64_t now, long code, const char *text,
+			GError **error);
+bool store_outbox_failed(struct store *st, int64_t id, long code,
+			 const char *text, GError **error);
+/* Replies sent or queued to rcpt since since. */
+bool store_outbox_count_to(struct store *st, const char *rcpt,
+			   int64_t since, unsigned *count_r, GError **error);
+/* Matches a bounce: the outbox row whose Message-ID is rfc_id is marked
+ * failed and its recipient undeliverable.  *matched_r false when none. */
+bool store_outbox_bounced(struct store *st, const char *rfc_id,
+			  const char *why, bool *matched_r, GError **error);
+
+/* ---- items ---- */
+enum item_state {
+	ITEM_ACTIVE,
+	ITEM_REPLACED,  /* superseded by a correction (更正/替换) */
+	ITEM_WITHDRAWN, /* removed by the office */
+};
+
+struct store_item {
+	int64_t id;
+	int64_t message;     /* 0: added by the office */
+	char *unit;          /* NULL while the unit is unknown */
+	char *name;          /* as sent */
+	enum item_type type;
+	bool accepted;
+	char *reason;        /* refusal reason */
+	char *sha256;
+	uint64_t size;
+	unsigned width, height;
+	double duration;
+	char *codec;
+	char *caption;
+	char *url;           /* links */
+	char *path;          /* relative to state_dir, when filed */
+	unsigned number;     /* photos: the unit's photo number */
+	bool late;
+	char *origin;        /* "mail", "manual", "paper" */
+	enum item_state state;
+	int64_t received;
+};
+void store_item_free(struct store_item *it);
+void store_item_clear(struct store_item *it);
+
+/* Inserts it (it->id is set). */
+bool store_item_add(struct store *st, struct store_item *it, GError **error);
+/* Items of a message, or of a unit (active and accepted only when
+ * active_only), in id order (struct store_item *; the array frees). */
+GPtrArray *store_items_of_message(struct store *st, int64_t message,
+				  GError **error);
+GPtrArray *store_items_of_unit(struct store *st, const char *unit,
+			       bool active_only, GError **error);
+struct store_item *store_item_get(struct store *st, int64_t id,
+				  GError **error);
+bool store_item_set_caption(struct store *st, int64_t id, const char *caption,
+			    const char *path, GError **error);
+bool store_item_set_state(struct store *st, int64_t id, enum item_state s,
+			  const char *path, GError **error);
+/* Deletes a message's items (before it is processed again). */
+bool store_items_delete_of_message(struct store *st, int64_t message,
+				   GError **error);
+/* Every path the database knows (for filing_cleanup): a set of strings. */
+GHashTable *store_known_paths(struct store *st, GError **error);
+
+/* ---- dossiers ---- */
+bool store_dossier(struct store *st, const char *unit, struct dossier *d_r,
+		   GError **error);
+
+#endif
