@@ -28,6 +28,7 @@ struct reply_item {
 	const char *reason;   /* refusal reason, or NULL */
 	const char *caption;  /* photos: caption or NULL */
 	bool late;
+	unsigned width, height; /* photos and videos: pixels, 0 if unknown */
 };
 
 struct reply_info {
