@@ -574,6 +574,8 @@ proc_queue_reply(struct proc *p, enum verdict v, GError **error)
 		ri[i].reason = ci->it.reason;
 		ri[i].caption = ci->it.caption;
 		ri[i].late = ci->it.late;
+		ri[i].width = ci->it.width;
+		ri[i].height = ci->it.height;
 	}
 	if (cfg->deadline != NULL)
 		deadline = g_date_time_format(cfg->deadline,
