@@ -32,16 +32,23 @@ bool filing_put(const char *state_dir, const char *unit, const char *subdir,
 		const char *name, const char *src_path, char **relpath_r,
 		GError **error);
 
-/* Renames a filed item (relative path) to new_name in the same folder. */
+/* Renames a filed item (relative path) to new_name (sanitised) in the
+ * same folder, replacing a file of that name.  When relpath is gone and
+ * new_name exists (a redo after a crash) it succeeds. */
 bool filing_rename(const char *state_dir, const char *relpath,
 		   const char *new_name, char **relpath_r, GError **error);
 
-/* Moves a filed item into units/<unit>/.withdrawn/ (kept, not counted). */
+/* Moves a filed item into units/<unit>/.withdrawn/ (kept, not counted),
+ * under its name, or name-2.ext, name-3.ext... when that is taken.  A
+ * relpath already in .withdrawn is returned as it is; one that is gone
+ * while .withdrawn/<name> exists (a redo) returns that. */
 bool filing_move_aside(const char *state_dir, const char *relpath,
 		       char **relpath_r, GError **error);
 
 /* Removes temp files and files that known (relative paths, a set) does
- * not contain from units/.  Returns how many were removed, -1 on error. */
+ * not contain from units/, and every symlink or special file there; never
+ * follows a link.  known NULL: only temp files, links and special files
+ * go.  Returns how many were removed, -1 on error. */
 int filing_cleanup(const char *state_dir, GHashTable *known, GError **error);
 
 #endif

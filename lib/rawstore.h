@@ -33,14 +33,16 @@ bool rawstore_spool_commit(struct raw_spool *spool,
 /* Removes the spool file and frees the spool. */
 void rawstore_spool_abort(struct raw_spool *spool);
 
-/* state_dir/raw/aa/<sha>.eml (newly allocated). */
+/* state_dir/raw/aa/<sha>.eml (newly allocated); NULL when sha is not 64
+ * lower-case hex digits. */
 char *rawstore_path(const char *state_dir, const char *sha);
 
 /* SHA-256 of a whole file, streamed; for items and for verification. */
 bool rawstore_hash_file(const char *path, char sha_r[SHA256_HEX_LEN + 1],
 			GError **error);
 
-/* Removes spool files left by a crash (state_dir/tmp/ *). */
+/* Removes spool files left by a crash (state_dir/tmp/spool-*); a spool
+ * still being written (it holds an flock) is left alone. */
 void rawstore_cleanup(const char *state_dir);
 
 #endif

@@ -1,0 +1,394 @@
+/*
+ * rawstore.c - content-addressed raw messages: <state_dir>/raw/<aa>/<sha>.eml
+ *
+ * A message arrives into <state_dir>/tmp/spool-XXXXXX (O_CREAT | O_EXCL,
+ * mode 0600) and is hashed with OpenSSL's EVP SHA-256 as the bytes pass.
+ * Committing it, in this order (as Postfix's mail_queue.c):
+ *   1. fsync the spool file;
+ *   2. mkdir raw/<aa> if needed, and then fsync raw/ so the new folder
+ *      survives a crash;
+ *   3. rename the spool to raw/<aa>/<sha>.eml without replacing
+ *      (RENAME_NOREPLACE): if that name exists, it holds the same bytes
+ *      already and the spool file is simply removed;
+ *   4. fsync raw/<aa>.
+ * Only then may the caller record the message in the database.
+ *
+ * A live spool file holds an flock(): rawstore_cleanup() removes only
+ * spool files nobody holds, so intakectl import running beside a starting
+ * daemon keeps its spool.  Files in tmp/ that are not ours ("spool-*")
+ * are left alone.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "rawstore.h"
+
+#define RAW_SPOOL_PREFIX "spool-"
+
+struct raw_spool {
+	char *state_dir;
+	char *path;     /* state_dir/tmp/spool-XXXXXX */
+	int fd;
+	EVP_MD_CTX *md;
+	uint64_t size;
+	uint64_t max;   /* 0: unbounded */
+	bool broken;    /* a write failed: refuse to commit */
+};
+
+static void
+raw_set_errno(GError **error, int err, const char *what, const char *path)
+{
+	g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO, "%s %s: %s", what,
+		    path, g_strerror(err));
+}
+
+static bool
+raw_mkdir(const char *path, GError **error)
+{
+	if (g_mkdir_with_parents(path, 0700) == 0)
+		return true;
+	raw_set_errno(error, errno, "cannot create", path);
+	return false;
+}
+
+static void
+raw_hex(const unsigned char *md, char sha_r[SHA256_HEX_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < SHA256_HEX_LEN / 2; i++) {
+		sha_r[2 * i] = digits[md[i] >> 4];
+		sha_r[2 * i + 1] = digits[md[i] & 0x0f];
+	}
+	sha_r[SHA256_HEX_LEN] = '\0';
+}
+
+static bool
+raw_md_final(EVP_MD_CTX *md, char sha_r[SHA256_HEX_LEN + 1],
+	     GError **error)
+{
+	unsigned char out[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (EVP_DigestFinal_ex(md, out, &len) != 1 ||
+	    len != SHA256_HEX_LEN / 2) {
+		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_FATAL,
+			    "SHA-256 failed (OpenSSL)");
+		return false;
+	}
+	raw_hex(out, sha_r);
+	return true;
+}
+
+static EVP_MD_CTX *
+raw_md_new(GError **error)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_FATAL,
+			    "SHA-256 is not available (OpenSSL)");
+		return NULL;
+	}
+	return md;
+}
+
+static void
+raw_spool_free(struct raw_spool *sp)
+{
+	if (sp->fd >= 0)
+		close(sp->fd);
+	EVP_MD_CTX_free(sp->md);
+	g_free(sp->path);
+	g_free(sp->state_dir);
+	g_free(sp);
+}
+
+struct raw_spool *
+rawstore_spool_new(const char *state_dir, uint64_t max_bytes,
+		   GError **error)
+{
+	g_autofree char *tmp = g_build_filename(state_dir, "tmp", NULL);
+	g_autofree char *raw = g_build_filename(state_dir, "raw", NULL);
+	struct raw_spool *sp;
+
+	if (!raw_mkdir(tmp, error) || !raw_mkdir(raw, error))
+		return NULL;
+	sp = g_new0(struct raw_spool, 1);
+	sp->fd = -1;
+	sp->max = max_bytes;
+	sp->state_dir = g_strdup(state_dir);
+	sp->md = raw_md_new(error);
+	if (!sp->md)
+		goto fail;
+	sp->path = g_build_filename(tmp, RAW_SPOOL_PREFIX "XXXXXX", NULL);
+	/* g_mkstemp_full adds O_CREAT | O_EXCL */
+	sp->fd = g_mkstemp_full(sp->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW,
+				0600);
+	if (sp->fd < 0) {
+		raw_set_errno(error, errno, "cannot create a spool file in",
+			      tmp);
+		goto fail;
+	}
+	if (flock(sp->fd, LOCK_EX | LOCK_NB) != 0) {
+		raw_set_errno(error, errno, "cannot lock", sp->path);
+		unlink(sp->path);
+		goto fail;
+	}
+	return sp;
+fail:
+	raw_spool_free(sp);
+	return NULL;
+}
+
+bool
+rawstore_spool_write(const void *buf, size_t len, void *spool,
+		     GError **error)
+{
+	struct raw_spool *sp = spool;
+	const char *p = buf;
+
+	if (sp->broken) {
+		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
+			    "%s: an earlier write failed", sp->path);
+		return false;
+	}
+	if (sp->max && (len > sp->max || sp->size > sp->max - len)) {
+		sp->broken = true;
+		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_LIMIT,
+			    "the message is larger than the limit of %"
+			    G_GUINT64_FORMAT " bytes ([limits] "
+			    "max_message_bytes)", (guint64)sp->max);
+		return false;
+	}
+	if (EVP_DigestUpdate(sp->md, buf, len) != 1) {
+		sp->broken = true;
+		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_FATAL,
+			    "SHA-256 failed (OpenSSL)");
+		return false;
+	}
+	while (len > 0) {
+		ssize_t n = write(sp->fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			sp->broken = true;
+			raw_set_errno(error, errno, "writing", sp->path);
+			return false;
+		}
+		p += n;
+		len -= (size_t)n;
+		sp->size += (uint64_t)n;
+	}
+	return true;
+}
+
+uint64_t
+rawstore_spool_size(const struct raw_spool *spool)
+{
+	return spool->size;
+}
+
+static bool
+raw_fsync_path(const char *path, GError **error)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0) {
+		raw_set_errno(error, errno, "cannot open", path);
+		return false;
+	}
+	ok = fsync(fd) == 0;
+	if (!ok)
+		raw_set_errno(error, errno, "fsync of", path);
+	close(fd);
+	return ok;
+}
+
+/* Moves the spool to dst unless dst exists; *dup_r when it did. */
+static bool
+raw_place(const char *spool, const char *dst, bool *dup_r, GError **error)
+{
+	*dup_r = false;
+	if (renameat2(AT_FDCWD, spool, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
+		return true;
+	if (errno == EINVAL || errno == ENOSYS) {
+		/* no RENAME_NOREPLACE on this file system: link is
+		 * exclusive too */
+		if (link(spool, dst) == 0) {
+			unlink(spool);
+			return true;
+		}
+	}
+	if (errno == EEXIST) {
+		*dup_r = true;
+		unlink(spool);
+		return true;
+	}
+	raw_set_errno(error, errno, "cannot rename the spool to", dst);
+	return false;
+}
+
+bool
+rawstore_spool_commit(struct raw_spool *sp, char sha_r[SHA256_HEX_LEN + 1],
+		      GError **error)
+{
+	g_autofree char *raw = NULL;
+	g_autofree char *aa = NULL;
+	g_autofree char *dst = NULL;
+	char sha[SHA256_HEX_LEN + 1];
+	char sub[3] = { 0 };
+	bool ok = false, dup;
+	int fd;
+
+	if (sp->broken) {
+		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
+			    "%s: an earlier write failed", sp->path);
+		goto out;
+	}
+	if (fsync(sp->fd) != 0) {
+		raw_set_errno(error, errno, "fsync of", sp->path);
+		goto out;
+	}
+	fd = sp->fd;
+	sp->fd = -1;
+	if (close(fd) != 0) {
+		raw_set_errno(error, errno, "closing", sp->path);
+		goto out;
+	}
+	if (!raw_md_final(sp->md, sha, error))
+		goto out;
+	raw = g_build_filename(sp->state_dir, "raw", NULL);
+	sub[0] = sha[0];
+	sub[1] = sha[1];
+	aa = g_build_filename(raw, sub, NULL);
+	if (mkdir(aa, 0700) == 0) {
+		if (!raw_fsync_path(raw, error))
+			goto out;
+	} else if (errno != EEXIST) {
+		raw_set_errno(error, errno, "cannot create", aa);
+		goto out;
+	}
+	dst = rawstore_path(sp->state_dir, sha);
+	if (!raw_place(sp->path, dst, &dup, error) ||
+	    !raw_fsync_path(aa, error))
+		goto out;
+	memcpy(sha_r, sha, sizeof(sha));
+	g_clear_pointer(&sp->path, g_free);
+	ok = true;
+out:
+	if (!ok && sp->path)
+		unlink(sp->path);
+	raw_spool_free(sp);
+	return ok;
+}
+
+void
+rawstore_spool_abort(struct raw_spool *sp)
+{
+	if (!sp)
+		return;
+	if (sp->path)
+		unlink(sp->path);
+	raw_spool_free(sp);
+}
+
+static bool
+raw_sha_ok(const char *sha)
+{
+	if (!sha || strlen(sha) != SHA256_HEX_LEN)
+		return false;
+	for (const char *p = sha; *p; p++)
+		if (!g_ascii_isdigit(*p) && !(*p >= 'a' && *p <= 'f'))
+			return false;
+	return true;
+}
+
+char *
+rawstore_path(const char *state_dir, const char *sha)
+{
+	if (!raw_sha_ok(sha))
+		return NULL;
+	return g_strdup_printf("%s/raw/%.2s/%s.eml", state_dir, sha, sha);
+}
+
+bool
+rawstore_hash_file(const char *path, char sha_r[SHA256_HEX_LEN + 1],
+		   GError **error)
+{
+	g_autofree char *buf = g_malloc(INTAKE_IO_BLOCK);
+	EVP_MD_CTX *md;
+	bool ok = false;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		raw_set_errno(error, errno, "cannot open", path);
+		return false;
+	}
+	md = raw_md_new(error);
+	if (!md)
+		goto out;
+	for (;;) {
+		ssize_t n = read(fd, buf, INTAKE_IO_BLOCK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			raw_set_errno(error, errno, "reading", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (EVP_DigestUpdate(md, buf, (size_t)n) != 1) {
+			g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_FATAL,
+				    "SHA-256 failed (OpenSSL)");
+			goto out;
+		}
+	}
+	ok = raw_md_final(md, sha_r, error);
+out:
+	EVP_MD_CTX_free(md);
+	close(fd);
+	return ok;
+}
+
+void
+rawstore_cleanup(const char *state_dir)
+{
+	g_autofree char *tmp = g_build_filename(state_dir, "tmp", NULL);
+	struct dirent *de;
+	DIR *dir = opendir(tmp);
+
+	if (!dir)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		int fd;
+
+		if (!g_str_has_prefix(de->d_name, RAW_SPOOL_PREFIX))
+			continue;
+		fd = openat(dirfd(dir), de->d_name,
+			    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0) {
+			if (errno == ELOOP)
+				unlinkat(dirfd(dir), de->d_name, 0);
+			continue;
+		}
+		/* a spool being written holds its lock */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlinkat(dirfd(dir), de->d_name, 0);
+		close(fd);
+	}
+	closedir(dir);
+}
