@@ -51,8 +51,9 @@ def main():
                        [("DSC_0001.jpg", fx["photo_progressive_1280x960.jpg"])]),
             plain("someone@example.org", "周末聚餐", "周六晚上有空吗？"),
         ]
-        for m in mails:
-            w.deliver(m)
+        # delivered on 28 September 2022, before the notice's deadline
+        for i, m in enumerate(mails):
+            w.deliver(m, internaldate=1664330000 + 600 * i)
         print("%d messages in the INBOX" % len(mails))
         banner("intaked --once")
         r = w.intake.once(check=False)
