@@ -12,8 +12,9 @@ sysconfdir ?= /etc
 DESTDIR    ?=
 BUILD      ?= build
 
-PKGS = gmime-3.0 glib-2.0 libcurl sqlite3 libjpeg libavformat libavutil \
-       libmagic libarchive libcrypto libsystemd json-glib-1.0 xlsxwriter
+PKGS = gmime-3.0 glib-2.0 libcurl sqlite3 libjpeg libavformat libavcodec \
+       libavutil libmagic libarchive libcrypto libsystemd json-glib-1.0 \
+       xlsxwriter libytnef
 
 CC      ?= cc
 CSTD     = -std=c17 -D_GNU_SOURCE
@@ -22,8 +23,8 @@ WARN     = -Wall -Wextra -Werror -Wpedantic -Wformat=2 -Wmissing-prototypes \
            -Wstrict-prototypes -Wno-overlength-strings -Wvla
 OPT     ?= -O2 -g
 SAN     ?=
-PKG_CFLAGS := $(shell pkg-config --cflags $(filter-out libmagic,$(PKGS)) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out libmagic,$(PKGS)) 2>/dev/null) -lmagic -lytnef
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += $(CSTD) $(WARN) $(OPT) $(SAN) $(PKG_CFLAGS) -Ilib -MMD -MP
 LDFLAGS += $(SAN)
 LDLIBS  += $(PKG_LIBS) -lm
@@ -48,7 +49,10 @@ $(BUILD)/libintake.a: $(LIB_OBJ)
 $(BUILD)/intaked: $(BUILD)/daemon/intaked.o $(BUILD)/libintake.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/intakectl: $(BUILD)/daemon/intakectl.o $(BUILD)/libintake.a
+CTL_SRC  := $(sort $(wildcard daemon/ctl_*.c))
+CTL_OBJ  := $(CTL_SRC:%.c=$(BUILD)/%.o)
+
+$(BUILD)/intakectl: $(BUILD)/daemon/intakectl.o $(CTL_OBJ) $(BUILD)/libintake.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libintake.a
@@ -80,7 +84,81 @@ demo: deps all
 clean:
 	rm -rf build build-san
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/daemon/intaked.d $(BUILD)/daemon/intakectl.d \
+# make install [DESTDIR=...] [PREFIX=/usr/local] [sysconfdir=/etc]
+#
+# The units are checked in for PREFIX=/usr/local and sysconfdir=/etc;
+# install rewrites /usr/local/bin/ and /etc/intake/ in them for other
+# values.  systemd searches /lib/systemd/system (Debian's place for
+# PREFIX=/usr) and /usr/local/lib/systemd/system, and the same lib/
+# trees for sysusers.d and tmpfiles.d.  For another PREFIX, such as
+# /opt/intake, either pass systemdunitdir=/etc/systemd/system or run
+# `systemctl link` on the installed units, and give the installed
+# snippets to systemd-sysusers and systemd-tmpfiles by path.
+bindir         ?= $(PREFIX)/bin
+mandir         ?= $(PREFIX)/share/man
+intakeconfdir  ?= $(sysconfdir)/intake
+ifeq ($(PREFIX),/usr)
+systemdunitdir ?= /lib/systemd/system
+sysusersdir    ?= /usr/lib/sysusers.d
+tmpfilesdir    ?= /usr/lib/tmpfiles.d
+else
+systemdunitdir ?= $(PREFIX)/lib/systemd/system
+sysusersdir    ?= $(PREFIX)/lib/sysusers.d
+tmpfilesdir    ?= $(PREFIX)/lib/tmpfiles.d
+endif
+INSTALL        ?= install
+TEMPLATES      := $(sort $(wildcard config/templates/*.txt))
+UNITS          := intaked.service intaked@.service
+UNIT_SED        = -e 's|/usr/local/bin/|$(bindir)/|g' \
+		  -e 's|/etc/intake/|$(intakeconfdir)/|g'
+
+install: all
+	$(INSTALL) -D -m 0755 $(BUILD)/intaked $(DESTDIR)$(bindir)/intaked
+	$(INSTALL) -D -m 0755 $(BUILD)/intakectl $(DESTDIR)$(bindir)/intakectl
+	$(INSTALL) -D -m 0644 man/intaked.8 $(DESTDIR)$(mandir)/man8/intaked.8
+	$(INSTALL) -D -m 0644 man/intakectl.1 \
+	    $(DESTDIR)$(mandir)/man1/intakectl.1
+	$(INSTALL) -D -m 0644 man/intake.conf.5 \
+	    $(DESTDIR)$(mandir)/man5/intake.conf.5
+	$(INSTALL) -D -m 0644 config/intake.conf.example \
+	    $(DESTDIR)$(intakeconfdir)/intake.conf.example
+	$(INSTALL) -D -m 0644 config/units.conf.example \
+	    $(DESTDIR)$(intakeconfdir)/units.conf.example
+	for f in $(TEMPLATES); do \
+	    $(INSTALL) -D -m 0644 "$$f" \
+		"$(DESTDIR)$(intakeconfdir)/templates/$${f##*/}" || exit 1; \
+	done
+	@mkdir -p $(BUILD)/systemd
+	for u in $(UNITS); do \
+	    sed $(UNIT_SED) "systemd/$$u" >"$(BUILD)/systemd/$$u" && \
+	    $(INSTALL) -D -m 0644 "$(BUILD)/systemd/$$u" \
+		"$(DESTDIR)$(systemdunitdir)/$$u" || exit 1; \
+	done
+	$(INSTALL) -D -m 0644 systemd/intake.sysusers \
+	    $(DESTDIR)$(sysusersdir)/intake.conf
+	$(INSTALL) -D -m 0644 systemd/intake.tmpfiles \
+	    $(DESTDIR)$(tmpfilesdir)/intake.conf
+
+# Removes what install put there; the configuration you wrote
+# (intake.conf, units.conf, secrets) and the state directory stay.
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/intaked $(DESTDIR)$(bindir)/intakectl \
+	    $(DESTDIR)$(mandir)/man8/intaked.8 \
+	    $(DESTDIR)$(mandir)/man1/intakectl.1 \
+	    $(DESTDIR)$(mandir)/man5/intake.conf.5 \
+	    $(DESTDIR)$(intakeconfdir)/intake.conf.example \
+	    $(DESTDIR)$(intakeconfdir)/units.conf.example \
+	    $(TEMPLATES:config/templates/%=$(DESTDIR)$(intakeconfdir)/templates/%) \
+	    $(UNITS:%=$(DESTDIR)$(systemdunitdir)/%) \
+	    $(DESTDIR)$(sysusersdir)/intake.conf \
+	    $(DESTDIR)$(tmpfilesdir)/intake.conf
+	rmdir $(DESTDIR)$(intakeconfdir)/templates $(DESTDIR)$(intakeconfdir) \
+	    2>/dev/null || true
+
+.PHONY: install uninstall
+
+-include $(LIB_OBJ:.o=.d) $(CTL_OBJ:.o=.d) $(BUILD)/daemon/intaked.d \
+	$(BUILD)/daemon/intakectl.d \
 	$(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)
 
 .PHONY: all deps check sanitize demo clean tests-build

@@ -24,18 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "intakectl.h"
 #include "log.h"
 #include "office.h"
 #include "pipeline.h"
-#include "store.h"
 
 #define DEFAULT_CONFIG "/etc/intake/intake.conf"
-
-struct ctl {
-	struct intake_config *cfg;
-	struct store *st;
-};
 
 struct command {
 	const char *name;
@@ -44,10 +38,7 @@ struct command {
 	int (*run)(struct ctl *ctl, int argc, char **argv);
 };
 
-static int usage_error(const char *cmd, const char *fmt, ...)
-	G_GNUC_PRINTF(2, 3);
-
-static int
+int
 usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -61,7 +52,7 @@ usage_error(const char *cmd, const char *fmt, ...)
 }
 
 /* Parses a command's own options; returns false on a usage error. */
-static bool
+bool
 parse_opts(const char *cmd, const char *args, const char *help,
 	   GOptionEntry *entries, int *argc, char ***argv)
 {
@@ -78,7 +69,7 @@ parse_opts(const char *cmd, const char *args, const char *help,
 	return true;
 }
 
-static bool
+bool
 parse_id(const char *s, int64_t *id_r)
 {
 	guint64 v;
@@ -89,14 +80,14 @@ parse_id(const char *s, int64_t *id_r)
 	return true;
 }
 
-static int
+int
 print_out(GString *out)
 {
 	fputs(out->str, stdout);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
-static int
+int
 fail(const char *cmd, GError *err)
 {
 	fprintf(stderr, "intakectl %s: %s\n", cmd, err->message);
@@ -175,7 +166,7 @@ cmd_messages(struct ctl *ctl, int argc, char **argv)
 	return print_out(out);
 }
 
-static int
+int
 process_now(struct ctl *ctl, const char *cmd)
 {
 	struct pipeline_opts opts = {0};
