@@ -106,6 +106,15 @@ static const char *const store_schema_v1 =
 	"CREATE INDEX outbox_state ON outbox(state, next_attempt);"
 	"CREATE INDEX outbox_rcpt ON outbox(rcpt, created);";
 
+/*
+ * Version 2: items remember who added them by hand and a note (intakectl
+ * add, receive, withdraw), and when a large-file link expires.
+ */
+static const char *const store_schema_v2 =
+	"ALTER TABLE items ADD COLUMN note TEXT;"
+	"ALTER TABLE items ADD COLUMN added_by TEXT;"
+	"ALTER TABLE items ADD COLUMN expires INTEGER NOT NULL DEFAULT 0;";
+
 void
 store_set_error(struct store *st, GError **error, const char *what)
 {
@@ -224,7 +233,9 @@ store_migrate(struct store *st, GError **error)
 	/* Each step takes the schema one version forward. */
 	if (version < 1 && !store_exec(st, store_schema_v1, error))
 		goto fail;
-	if (!store_exec(st, "PRAGMA user_version = 1", error))
+	if (version < 2 && !store_exec(st, store_schema_v2, error))
+		goto fail;
+	if (!store_exec(st, "PRAGMA user_version = 2", error))
 		goto fail;
 	return store_commit(st, error);
 fail:

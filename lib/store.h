@@ -24,7 +24,7 @@
 #include "rules.h"
 #include "source.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -222,6 +222,9 @@ struct store_item {
 	char *origin;        /* "mail", "manual", "paper" */
 	enum item_state state;
 	int64_t received;
+	int64_t expires;     /* links: when the download expires, or 0 */
+	char *note;          /* the office's note (intakectl), or NULL */
+	char *added_by;      /* who added it by hand, or NULL */
 };
 void store_item_free(struct store_item *it);
 void store_item_clear(struct store_item *it);

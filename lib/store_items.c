@@ -9,7 +9,7 @@
 #define ITEM_COLUMNS                                                       \
 	"id, message, unit, name, type, accepted, reason, sha256, size,"   \
 	" width, height, duration, codec, caption, url, path, number, late," \
-	" origin, state, received"
+	" origin, state, received, expires, note, added_by"
 
 static const char *
 item_state_name(enum item_state s)
@@ -49,6 +49,8 @@ store_item_clear(struct store_item *it)
 	g_free(it->url);
 	g_free(it->path);
 	g_free(it->origin);
+	g_free(it->note);
+	g_free(it->added_by);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -77,8 +79,9 @@ store_item_add(struct store *st, struct store_item *it, GError **error)
 		st,
 		"INSERT INTO items(message, unit, name, type, accepted, reason,"
 		" sha256, size, width, height, duration, codec, caption, url,"
-		" path, number, late, origin, state, received)"
-		" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		" path, number, late, origin, state, received, expires, note,"
+		" added_by)"
+		" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		error);
 	bool ok;
 
@@ -110,6 +113,9 @@ store_item_add(struct store *st, struct store_item *it, GError **error)
 	sqlite3_bind_text(stmt, 19, item_state_name(it->state), -1,
 			  SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 20, it->received);
+	sqlite3_bind_int64(stmt, 21, it->expires);
+	store_bind_opt_text(stmt, 22, it->note);
+	store_bind_opt_text(stmt, 23, it->added_by);
 	ok = store_step_done(st, stmt, error);
 	sqlite3_finalize(stmt);
 	if (ok)
@@ -149,6 +155,9 @@ store_item_from_row(sqlite3_stmt *stmt)
 	else
 		it->state = ITEM_ACTIVE;
 	it->received = sqlite3_column_int64(stmt, 20);
+	it->expires = sqlite3_column_int64(stmt, 21);
+	it->note = store_col_strdup(stmt, 22);
+	it->added_by = store_col_strdup(stmt, 23);
 	return it;
 }
 
