@@ -1,7 +1,9 @@
 /*
  * check.c - from parsed parts to checked items (content only)
  */
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "archive.h"
 #include "check.h"
@@ -146,7 +148,10 @@ check_archive(const struct intake_config *cfg, const char *name,
 		}
 		ci->it.name = g_strdup(name);
 		ci->it.type = ITEM_OTHER;
-		ci->it.reason = g_strdup(aerr->message);
+		ci->it.reason = strstr(aerr->message, name) != NULL
+					? g_strdup(aerr->message)
+					: g_strdup_printf("压缩包“%s”：%s", name,
+							  aerr->message);
 		ci->src = g_strdup(path);
 		ci->ext = check_ext(name);
 		g_ptr_array_add(items, ci);
@@ -218,6 +223,40 @@ check_message(const struct intake_config *cfg, const struct message *msg,
 		if (ci != NULL)
 			g_ptr_array_add(items, ci);
 	}
+	return items;
+fail:
+	g_ptr_array_unref(items);
+	return NULL;
+}
+
+GPtrArray *
+check_path(const struct intake_config *cfg, const char *name,
+	   const char *path, const char *work_dir, GError **error)
+{
+	GPtrArray *items = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)check_item_free);
+	struct sniff_result sn;
+	struct check_item *ci;
+	GStatBuf sb;
+
+	if (g_stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
+			    "%s: not a readable file", path);
+		goto fail;
+	}
+	if (!sniff_file(path, &sn, error))
+		goto fail;
+	if (check_is_archive(sn.kind)) {
+		if (!check_archive(cfg, name, path, work_dir, 0, items, error))
+			goto fail;
+		return items;
+	}
+	/* not inline: nothing is dropped silently */
+	ci = check_file(cfg, name, path, (uint64_t)sb.st_size, false, &sn,
+			error);
+	if (ci == NULL)
+		goto fail;
+	g_ptr_array_add(items, ci);
 	return items;
 fail:
 	g_ptr_array_unref(items);

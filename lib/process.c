@@ -13,6 +13,7 @@
 #include "check.h"
 #include "classify.h"
 #include "filing.h"
+#include "links.h"
 #include "log.h"
 #include "message.h"
 #include "process.h"
@@ -214,6 +215,44 @@ proc_caption_held(struct proc *p)
 	}
 }
 
+/*
+ * Large files sent as links (QQ 超大附件, 163, Baidu Netdisk) become link
+ * items: recorded for the office to download, identified by the URL's
+ * hash so the same link sent twice is one item.
+ */
+static void
+proc_add_links(struct proc *p)
+{
+	g_autoptr(GTimeZone) tz =
+		p->cfg->deadline
+			? g_time_zone_ref(g_date_time_get_timezone(p->cfg->deadline))
+			: NULL;
+	GPtrArray *links = links_find(p->msg->body_text, p->msg->body_html,
+				      NULL, tz);
+
+	for (unsigned i = 0; i < links->len; i++) {
+		const struct link_ref *l = g_ptr_array_index(links, i);
+		struct check_item *ci = g_new0(struct check_item, 1);
+		GString *note = g_string_new(l->provider);
+
+		ci->it.type = ITEM_LINK;
+		ci->it.accepted = true;
+		ci->it.name = g_strdup(l->filename ? l->filename : l->provider);
+		ci->it.url = g_strdup(l->url);
+		ci->it.sha256 = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
+							      l->url, -1);
+		ci->it.expires = l->expires;
+		if (l->size != NULL)
+			g_string_append_printf(note, "，大小 %s", l->size);
+		if (l->code != NULL)
+			g_string_append_printf(note, "，提取码 %s", l->code);
+		ci->it.note = g_string_free(note, FALSE);
+		ci->ext = g_strdup("");
+		g_ptr_array_add(p->items, ci);
+	}
+	g_ptr_array_unref(links);
+}
+
 static bool
 proc_has_photos(const struct proc *p)
 {
@@ -292,6 +331,8 @@ proc_count_held(const GPtrArray *held, enum item_type type)
 static const struct store_item *
 proc_held_with_sha(const GPtrArray *held, const char *sha)
 {
+	if (sha == NULL)
+		return NULL;
 	for (unsigned i = 0; i < held->len; i++) {
 		const struct store_item *it = g_ptr_array_index(held, i);
 
@@ -843,6 +884,7 @@ process_message(const struct intake_config *cfg, int64_t id, GError **error)
 	p.items = check_message(cfg, p.msg, p.work_dir, error);
 	if (p.items == NULL)
 		goto out;
+	proc_add_links(&p);
 	p.refs = caption_parse_body(p.msg->body_text);
 	proc_identify(&p);
 	p.keyword = proc_has_keyword(&p);

@@ -83,3 +83,17 @@ class World:
         self.dovecot.close()
         if not self.keep:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def unique_jpegs(n, width=1024, height=768):
+    """n different JPEGs (cjpeg from generated PPMs): each has its own
+    pattern, so no two share a hash."""
+    out = []
+    for k in range(n):
+        row = bytes(((x * (k + 3) + k * 37) & 0xff) for x in range(width * 3))
+        ppm = b"P6 %d %d 255\n" % (width, height) + b"".join(
+            row[(y * (k + 1)) % 97:] + row[:(y * (k + 1)) % 97] for y in range(height))
+        r = subprocess.run(["cjpeg", "-quality", "80"], input=ppm,
+                           stdout=subprocess.PIPE, check=True)
+        out.append(r.stdout)
+    return out
