@@ -115,7 +115,7 @@ test_login(const struct intake_config *cfg)
 	}
 	source_free(src);
 	if (cfg->smtp_url == NULL) {
-		printf("smtp: not configured (replies are only queued)\n");
+		printf("smtp: not configured (no replies are sent)\n");
 	} else if (!smtp_test_login(cfg, report, &err)) {
 		printf("smtp %s: FAILED: %s\n", cfg->smtp_url, err->message);
 		rc = 1;

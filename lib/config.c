@@ -19,7 +19,7 @@
  *     "90s", "30m", "2h", "1d"; at most 90 days.
  *   - [campaign] name is optional (default: empty).
  *   - Dates need an explicit UTC offset: "2022-10-10T23:59:59+08:00".
- *   - Without [smtp] url replies are only queued; any other [smtp] key
+ *   - Without [smtp] url no replies are composed or sent; any other [smtp] key
  *     without a url is an error (the url was probably forgotten).
  *   - mark = flag sets the keyword $Filed; flag:KEYWORD takes an IMAP
  *     atom (or a system flag such as \Flagged); move:FOLDER any folder

@@ -80,7 +80,7 @@ struct intake_config {
 	char *mark_arg;         /* keyword for flag (default $Filed), folder */
 	bool allow_insecure;    /* allow imap:// and smtp:// without TLS */
 
-	/* [smtp]; smtp_url NULL: no replies are sent (queued only) */
+	/* [smtp]; smtp_url NULL: this intake sends no replies */
 	char *smtp_url;
 	char *smtp_user;
 	char *smtp_password;

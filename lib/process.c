@@ -589,6 +589,8 @@ proc_queue_reply(struct proc *p, enum verdict v, GError **error)
 	unsigned sent_today = 0;
 	size_t len = 0;
 
+	if (cfg->smtp_from == NULL)
+		return true; /* no [smtp]: this intake does not reply */
 	if (to == NULL || !reply_address_ok(to)) {
 		log_warn("message %" G_GINT64_FORMAT ": no usable reply address",
 			 p->row->id);
@@ -638,9 +640,8 @@ proc_queue_reply(struct proc *p, enum verdict v, GError **error)
 		rules_unit_status(&cfg->rules, &info.dossier, &info.missing);
 	}
 	info.photo_max = cfg->rules.photo_max;
-	info.from = cfg->smtp_from ? cfg->smtp_from : cfg->mailbox_user;
-	info.from_addr = cfg->smtp_from_addr ? cfg->smtp_from_addr
-					     : cfg->mailbox_user;
+	info.from = cfg->smtp_from;
+	info.from_addr = cfg->smtp_from_addr;
 	info.to = to;
 	info.original_subject = p->msg->subject;
 	info.original_id = p->msg->message_id;

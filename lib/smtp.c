@@ -714,7 +714,7 @@ smtp_test_login(const struct intake_config *cfg, GString *report,
 
 	if (cfg->smtp_url == NULL) {
 		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_CONFIG,
-			    "[smtp] url is not set: replies are only queued");
+			    "[smtp] url is not set: no replies are sent");
 		return false;
 	}
 	s = smtp_session_new(cfg);

@@ -194,4 +194,71 @@ def import_from_files():
     suite.eq("import.sent", len(w.replies()), 1)
 
 
+@suite.test
+def campaign_start_and_maildir_source():
+    fx = fixtures()
+    w = world(campaign={"start": "2022-08-29T00:00:00+08:00"})
+    old = w.deliver(submission("fz@fuzhou.example.cn", "福州市局去年的质量月总结", "",
+                               [("旧总结.pdf", fx["summary.pdf"])]),
+                    internaldate=1630000000)          # 2021-08-26
+    w.deliver(submission("fz@fuzhou.example.cn", "福州市局质量月总结", "",
+                         [("总结.pdf", fx["summary.pdf"])]),
+              internaldate=1664330000)                # 2022-09-28
+    w.intake.once()
+    msgs = w.intake.messages()
+    suite.eq("start.count", len(msgs), 1)
+    suite.eq("start.subject", msgs and msgs[0]["subject"], "福州市局质量月总结")
+    suite.eq("start.old_untouched", w.dovecot.flags(old), [])
+    # the same intake over a Maildir (the demo's and the benchmark's source)
+    md = os.path.join(w.dir, "Maildir")
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(md, sub))
+    with open(os.path.join(md, "new", "1664330000.M1P1.test"), "wb") as f:
+        f.write(submission("xm@xiamen.example.cn", "厦门市局质量月总结", "",
+                           [("总结.pdf", fx["summary.pdf"])]))
+    from intake import Intake
+    it = Intake(os.path.join(w.dir, "md-intake"), mailbox_url="maildir:" + md)
+    it.once()
+    it.once()
+    suite.eq("maildir.messages", len(it.messages()), 1)
+    suite.eq("maildir.summaries", it.unit_status(XM)["summaries"], 1)
+
+
+@suite.test
+def bad_config_and_signals():
+    import signal
+    import subprocess
+    from harness import INTAKED
+    w = world()
+    with open(w.intake.conf, "a") as f:
+        f.write("\n[rules]\nphoto_max = six\n")
+    r = w.intake.run(INTAKED, "--check-config", check=False)
+    suite.eq("config.exit", r.returncode, 2)
+    err = r.stderr.decode()
+    suite.check("config.names_key", "[rules] photo_max" in err and "intake.conf" in err, err)
+    w.intake.write_config()
+    suite.eq("config.ok", w.intake.run(INTAKED, "--check-config", check=False).returncode, 0)
+    # SIGTERM: the daemon finishes and exits 0, leaving nothing running
+    p = subprocess.Popen([INTAKED, "-c", w.intake.conf], stderr=subprocess.PIPE)
+    time.sleep(2)
+    p.send_signal(signal.SIGTERM)
+    try:
+        rc = p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = None
+    err = p.stderr.read().decode()
+    p.stderr.close()
+    suite.eq("sigterm.exit", rc, 0)
+    suite.check("sigterm.logged", "stopped" in err, err[-300:])
+    # one daemon per state directory
+    p1 = subprocess.Popen([INTAKED, "-c", w.intake.conf], stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    r = w.intake.run(INTAKED, check=False, timeout=30)
+    p1.send_signal(signal.SIGTERM)
+    p1.wait(timeout=30)
+    suite.eq("lock.exit", r.returncode, 1)
+    suite.check("lock.message", b"another intaked" in r.stderr, r.stderr)
+
+
 suite.main()
