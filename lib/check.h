@@ -32,4 +32,12 @@ GPtrArray *check_message(const struct intake_config *cfg,
 			 const struct message *msg, const char *work_dir,
 			 GError **error);
 
+/* One file on disk (intakectl add), checked as a mailed attachment is:
+ * sniffed, inspected, judged by the content rules; an archive's members
+ * are extracted under work_dir and checked as if attached.  name is the
+ * name the file is known by (its caption source).  Items
+ * (struct check_item *; the array frees them), never empty. */
+GPtrArray *check_path(const struct intake_config *cfg, const char *name,
+		      const char *path, const char *work_dir, GError **error);
+
 #endif
