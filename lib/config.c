@@ -656,11 +656,20 @@ config_new(const char *path)
 struct intake_config *
 config_load(const char *path, GError **error)
 {
+	return config_load_flags(path, 0, error);
+}
+
+struct intake_config *
+config_load_flags(const char *path, unsigned flags, GError **error)
+{
 	struct intake_config *cfg = config_new(path);
 	struct config_file f = { 0 };
 	bool ok = false;
 
-	if (!config_file_open(&f, path, error) || !cfg_check_names(&f, error))
+	if (!config_file_open(&f, path, error))
+		goto out;
+	f.no_secrets = (flags & CONFIG_NO_SECRETS) != 0;
+	if (!cfg_check_names(&f, error))
 		goto out;
 	if (!g_key_file_has_group(f.kf, "mailbox")) {
 		config_error(error, path, "mailbox", "url",

@@ -123,6 +123,13 @@ void config_limits_defaults(struct limits_config *limits);
  * (INTAKE_ERROR_CONFIG) naming file, group and key on any problem. */
 struct intake_config *config_load(const char *path, GError **error);
 
+/* config_load() with flags: CONFIG_NO_SECRETS skips reading the password
+ * files (intakectl never logs in; under systemd the passwords are
+ * credentials only the service sees). */
+#define CONFIG_NO_SECRETS 1u
+struct intake_config *config_load_flags(const char *path, unsigned flags,
+					GError **error);
+
 /* Loads only a units file into cfg->units (replacing them). */
 bool config_load_units(struct intake_config *cfg, const char *path,
 		       GError **error);

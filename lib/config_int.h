@@ -19,6 +19,7 @@ struct config_file {
 	const char *path; /* as given, for messages */
 	char *dir;        /* absolute directory of path */
 	GKeyFile *kf;
+	bool no_secrets;  /* CONFIG_NO_SECRETS: password files not read */
 };
 
 /* A numeric key stored in a struct (rules_config, limits_config). */

@@ -471,6 +471,8 @@ config_password(struct config_file *f, const char *group, const char *cred,
 
 	if (!config_path(f, group, "password_file", f->dir, &file, error))
 		return false;
+	if (f->no_secrets)
+		return true;
 	if (!file) {
 		credir = g_getenv("CREDENTIALS_DIRECTORY");
 		if (!credir || !*credir) {
