@@ -25,7 +25,7 @@ OPT     ?= -O2 -g
 SAN     ?=
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CFLAGS  += $(CSTD) $(WARN) $(OPT) $(SAN) $(PKG_CFLAGS) -Ilib -MMD -MP
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(SAN) $(PKG_CFLAGS) -iquote lib -MMD -MP
 LDFLAGS += $(SAN)
 LDLIBS  += $(PKG_LIBS) -lm
 

@@ -33,7 +33,7 @@
  * (lrzip, lzop, grzip) on what a stranger sent.
  *
  * Refusal messages are Chinese and do not name the archive (path is
- * usually a work file): the caller puts the attachment's name in front.
+ * usually a work file): the caller puts "压缩包“name”：" in front.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,7 +44,7 @@
 
 /* libarchive's <archive.h>: lib/archive.h has the same name and -Ilib
  * comes first, so it is reached from the include directory's parent. */
-#include <../include/archive.h>
+#include <archive.h>
 #include <archive_entry.h>
 
 #include "archive.h"
@@ -53,7 +53,7 @@
 #define ARCHIVE_BLOCK (64 * 1024)
 #define ARCHIVE_RATIO_FLOOR (16 * 1024 * 1024)
 #define ARCHIVE_NAME_MAX 255         /* bytes of a member's name */
-#define ARCHIVE_ZIP_HAS_ENTRIES 100000 /* archive_zip_has() looks no further */
+#define ARCHIVE_ZIP_HAS_ENTRIES 100000 /* archive_zip_has() stops there */
 
 /* One extraction's state. */
 struct arc_job {
@@ -92,13 +92,14 @@ arc_member_name(struct archive_entry *e, unsigned index)
 	else if (raw != NULL && g_utf8_validate(raw, -1, NULL))
 		full = g_strdup(raw);
 	else if (raw != NULL)
-		full = g_convert(raw, -1, "UTF-8", "GB18030", NULL, NULL, NULL);
+		full = g_convert(raw, -1, "UTF-8", "GB18030", NULL, NULL,
+				 NULL);
 	if (full == NULL && raw != NULL)
 		full = g_utf8_make_valid(raw, -1);
 	if (full == NULL)
 		full = g_strdup("");
 
-	/* base name: after the last / or \ (Windows zips), trailing ones cut */
+	/* base name: after the last / or \ (Windows zips); trailing cut */
 	for (size_t n = strlen(full);
 	     n > 0 && (full[n - 1] == '/' || full[n - 1] == '\\'); n--)
 		full[n - 1] = '\0';
@@ -146,7 +147,7 @@ arc_damaged(struct archive *a, GError **error)
 	const char *why = archive_error_string(a);
 
 	g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_ITEM,
-		    "压缩包已损坏或格式不受支持（%s），无法解开",
+		    "已损坏或格式不受支持（%s），无法解开",
 		    why != NULL ? why : "unknown error");
 	return false;
 }
@@ -157,9 +158,10 @@ arc_check_bytes(const struct arc_job *job, GError **error)
 {
 	const struct limits_config *lim = job->limits;
 
-	if (lim->max_archive_bytes > 0 && job->total > lim->max_archive_bytes) {
+	if (lim->max_archive_bytes > 0 &&
+	    job->total > lim->max_archive_bytes) {
 		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_LIMIT,
-			    "压缩包解压后超过 %" G_GUINT64_FORMAT
+			    "解压后超过 %" G_GUINT64_FORMAT
 			    " MB 的上限，未解开",
 			    (lim->max_archive_bytes + (1 << 20) - 1) >> 20);
 		return false;
@@ -167,7 +169,7 @@ arc_check_bytes(const struct arc_job *job, GError **error)
 	if (lim->max_archive_ratio > 0 && job->total > ARCHIVE_RATIO_FLOOR &&
 	    job->total / lim->max_archive_ratio > job->packed) {
 		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_LIMIT,
-			    "压缩包解压后的大小超过压缩文件的 %u 倍"
+			    "解压后的大小超过压缩文件的 %u 倍"
 			    "（疑似“压缩炸弹”），未解开",
 			    lim->max_archive_ratio);
 		return false;
@@ -205,7 +207,8 @@ arc_extract_one(struct arc_job *job, struct archive *a,
 	m->name = arc_member_name(e, index);
 	file = arc_file_name(m->name, index);
 	fd = openat(job->dirfd, file,
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
 	if (fd < 0) {
 		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
 			    "%s: %s", file, g_strerror(errno));
@@ -265,7 +268,7 @@ arc_extract_all(struct arc_job *job, struct archive *a, GError **error)
 			continue;
 		if (archive_entry_is_encrypted(e)) {
 			g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_ITEM,
-				    "压缩包设有密码，无法解开");
+				    "设有密码，无法解开");
 			return false;
 		}
 		if (lim->max_archive_members > 0 &&
@@ -276,7 +279,7 @@ arc_extract_all(struct arc_job *job, struct archive *a, GError **error)
 	}
 too_many:
 	g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_LIMIT,
-		    "压缩包内的文件超过 %u 个的上限，未解开",
+		    "其中的文件超过 %u 个的上限，未解开",
 		    lim->max_archive_members);
 	return false;
 }
@@ -339,7 +342,7 @@ archive_extract(const char *path, const char *work_dir,
 	}
 	if (ok && job.members->len == 0) {
 		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_ITEM,
-			    "压缩包中没有文件");
+			    "其中没有文件");
 		ok = false;
 	}
 	if (!ok) {

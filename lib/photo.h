@@ -7,7 +7,8 @@
  * with the libjpeg API, max_memory_to_use set and a scan limit for
  * progressive files.  Any libjpeg warning stops the decode and counts as
  * damage: a header alone proves nothing.  When thumb_path is given, the
- * scaled image is written there as a JPEG thumbnail.
+ * scaled image is written there as a JPEG thumbnail, about 240 px wide.
+ * A limit of 0 means no limit.
  *
  * It does no judging: facts in struct photo_facts, verdicts in rules.c.
  */
@@ -34,7 +35,8 @@ enum photo_damage {
 	PHOTO_OK,
 	PHOTO_DAMAGED,     /* libjpeg error or warning: corrupt/truncated */
 	PHOTO_UNSUPPORTED, /* valid JPEG we cannot decode: 12-bit, lossless,
-			      arithmetic where unsupported */
+			      arithmetic where unsupported; also a file
+			      that is not a JPEG (format says what) */
 	PHOTO_TOO_LARGE,   /* header claims more pixels than the limit */
 	PHOTO_TOO_COMPLEX, /* too many progressive scans / too much memory */
 };

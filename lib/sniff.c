@@ -32,6 +32,10 @@
 #include "archive.h"
 #include "sniff.h"
 
+#define SNIFF_DOCX_MIME \
+	"application/vnd.openxmlformats-officedocument." \
+	"wordprocessingml.document"
+
 static magic_t sniff_cookie;
 
 /* The libmagic handle, loaded on first use. */
@@ -139,10 +143,10 @@ sniff_classify(const char *path, const char *mime, const char *desc)
 		return SNIFF_PDF;
 	if (sniff_mime_is(mime, cdf))
 		return sniff_cdf(mime, desc);
-	if (g_ascii_strcasecmp(mime, "application/vnd.openxmlformats-"
-			       "officedocument.wordprocessingml.document") == 0)
+	if (g_ascii_strcasecmp(mime, SNIFF_DOCX_MIME) == 0)
 		return SNIFF_DOCX;
-	if (sniff_mime_is(mime, zip) || g_str_has_prefix(desc, "Zip archive") ||
+	if (sniff_mime_is(mime, zip) ||
+	    g_str_has_prefix(desc, "Zip archive") ||
 	    strstr(desc, "Microsoft OOXML") != NULL) {
 		if (archive_zip_has(path, "word/document.xml"))
 			return SNIFF_DOCX;

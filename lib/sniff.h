@@ -17,9 +17,11 @@ enum sniff_kind {
 	SNIFF_IMAGE,     /* another image format (png, heic, bmp, ...) */
 	SNIFF_VIDEO,     /* by libmagic; confirmed later by video_probe */
 	SNIFF_PDF,
-	SNIFF_DOC,       /* MS Word 97-2003 (also WPS saved as .doc) */
+	SNIFF_DOC,       /* MS Word 97-2003 */
 	SNIFF_DOCX,
-	SNIFF_WPS,       /* Kingsoft WPS writer */
+	SNIFF_WPS,       /* Kingsoft WPS writer: a Word binary file whose
+			    creating application is WPS/Kingsoft (.wps, or
+			    .doc saved by WPS), or MS Works */
 	SNIFF_OFD,
 	SNIFF_TXT,
 	SNIFF_ZIP,       /* a real archive */

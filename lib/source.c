@@ -22,13 +22,18 @@ source_msg_free(struct source_msg *msg)
 	g_free(msg);
 }
 
+/* "FILE: [mailbox] url: "URL" WHY"; the URL is left out when it has an
+ * "@": it may hold a password. */
 static void
 url_error(const struct intake_config *cfg, GError **error, const char *why)
 {
+	const char *url = cfg->mailbox_url ? cfg->mailbox_url : "";
+	bool show = strchr(url, '@') == NULL;
+
 	g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_CONFIG,
-		    "%s%s[mailbox] url: \"%s\" %s", cfg->path ? cfg->path : "",
-		    cfg->path ? ": " : "",
-		    cfg->mailbox_url ? cfg->mailbox_url : "", why);
+		    "%s%s[mailbox] url: %s%s%s%s", cfg->path ? cfg->path : "",
+		    cfg->path ? ": " : "", show ? "\"" : "", show ? url : "",
+		    show ? "\" " : "", why);
 }
 
 /* An IMAP URL needs a host, and has no credentials, query or fragment:
@@ -45,6 +50,11 @@ check_imap_url(const struct intake_config *cfg, GError **error)
 			    "out of memory");
 		return false;
 	}
+	/* curl would read imaps:///INBOX as the host INBOX */
+	if (strstr(cfg->mailbox_url, ":///") != NULL) {
+		url_error(cfg, error, "has no host name");
+		goto out;
+	}
 	if (curl_url_set(u, CURLUPART_URL, cfg->mailbox_url, 0) != CURLUE_OK) {
 		url_error(cfg, error, "is not a valid URL");
 		goto out;
@@ -58,8 +68,8 @@ check_imap_url(const struct intake_config *cfg, GError **error)
 	part = NULL;
 	if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK) {
-		url_error(cfg, error, "has a user or password in it; set "
-			  "username and password_file instead");
+		url_error(cfg, error, "has a user or password in it; "
+			  "set username and password_file instead");
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_QUERY, &part, 0) == CURLUE_OK ||

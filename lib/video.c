@@ -19,11 +19,7 @@
  *
  * libavformat logs nothing: av_log is set to quiet on first use, since
  * the daemon's stderr is its log.
- *
- * avcodec_get_name() lives in libavcodec, which the Makefile does not
- * link directly (only libavformat and libavutil, which load it); the
- * symbol is declared weak so that the link works either way and the
- * dynamic linker binds it from the libavcodec that libavformat loads.
+
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,8 +33,6 @@
 
 #include "config.h"
 #include "video.h"
-
-#pragma weak avcodec_get_name
 
 #define VIDEO_PROBE_BYTES (64 * 1024)
 
@@ -129,8 +123,7 @@ video_measure(AVFormatContext *ctx, int index, struct video_facts *f)
 	f->readable = true;
 	f->width = par->width > 0 ? (unsigned)par->width : 0;
 	f->height = par->height > 0 ? (unsigned)par->height : 0;
-	if (avcodec_get_name != NULL)
-		codec = avcodec_get_name(par->codec_id);
+	codec = avcodec_get_name(par->codec_id);
 	g_strlcpy(f->codec, codec != NULL ? codec : "unknown",
 		  sizeof(f->codec));
 	if (ctx->duration != AV_NOPTS_VALUE && ctx->duration > 0)
@@ -142,9 +135,12 @@ video_measure(AVFormatContext *ctx, int index, struct video_facts *f)
 static bool
 video_has_audio(const AVFormatContext *ctx)
 {
-	for (unsigned i = 0; i < ctx->nb_streams; i++)
-		if (ctx->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO)
+	for (unsigned i = 0; i < ctx->nb_streams; i++) {
+		enum AVMediaType type = ctx->streams[i]->codecpar->codec_type;
+
+		if (type == AVMEDIA_TYPE_AUDIO)
 			return true;
+	}
 	return false;
 }
 

@@ -4,7 +4,7 @@
  * Only a whitelist of demuxers is allowed (mov/mp4, avi, matroska/webm,
  * flv, asf/wmv, mpegts): libavformat's many other demuxers are attack
  * surface and no unit sends those.  The probe is bounded in time
- * (limits->video_probe_seconds, via the interrupt callback).
+ * (limits->video_probe_seconds, via the interrupt callback; 0: none).
  */
 #ifndef INTAKE_VIDEO_H
 #define INTAKE_VIDEO_H
@@ -19,7 +19,7 @@ struct video_facts {
 	char codec[32];    /* "h264" */
 	unsigned width, height;
 	double duration;   /* seconds, 0 when unknown */
-	char detail[200];  /* why it is not readable */
+	char detail[200];  /* why it is not readable, in Chinese */
 };
 
 /* Fills facts_r; a file that is not a video is a fact, not an error. */

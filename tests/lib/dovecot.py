@@ -255,19 +255,19 @@ namespace inbox {
         """SIGTERM to the master, then to what it leaves behind in its
         process group (login, imap, anvil, log ... outlive it), waiting
         until every one of them is gone.  Stopped right after its start,
-        Dovecot takes 5 s to shut down, so whatever is left after a second
-        is SIGKILLed (Maildir and Dovecot's indexes survive that)."""
+        Dovecot can take 5 s to shut down, so whatever is left after a
+        second is SIGKILLed (Maildir and Dovecot's indexes survive that)."""
         if self.proc is None:
             return
         pgid = self.proc.pid
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=1)
+                self.proc.wait(timeout=0.5)
             except subprocess.TimeoutExpired:
                 pass
         _signal_group(pgid, signal.SIGTERM)
-        deadline = time.monotonic() + 1
+        deadline = time.monotonic() + 0.5
         while _group_alive(pgid):
             if time.monotonic() > deadline:
                 _signal_group(pgid, signal.SIGKILL)

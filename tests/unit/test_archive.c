@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 /* libarchive's own header (lib/archive.h has its name; see archive.c) */
-#include <../include/archive.h>
+#include <archive.h>
 #include <archive_entry.h>
 
 #include "archive.h"
@@ -120,7 +120,8 @@ write_archive(const char *dir, const char *file, bool sevenzip,
 			archive_entry_set_symlink(e, "/etc/passwd");
 		ok = ok && archive_write_header(a, e) == ARCHIVE_OK;
 		if (ok && len > 0)
-			ok = archive_write_data(a, data, len) == (la_ssize_t)len;
+			ok = archive_write_data(a, data, len) ==
+			     (la_ssize_t)len;
 		archive_entry_free(e);
 	}
 	ok = archive_write_close(a) == ARCHIVE_OK && ok;
@@ -200,8 +201,8 @@ test_good(const char *dir, const char *loc)
 				     j < good[i].n; j++) {
 			const struct archive_member *m =
 				g_ptr_array_index(members, j);
-			g_autofree char *disk =
-				g_build_filename(work, good[i].m[j].disk, NULL);
+			g_autofree char *disk = g_build_filename(
+				work, good[i].m[j].disk, NULL);
 
 			g_snprintf(name, sizeof(name), "%s (%s): name %u",
 				   good[i].file, loc, j + 1);
@@ -216,10 +217,10 @@ test_good(const char *dir, const char *loc)
 					fixtures_path(dir, good[i].m[j].same);
 				struct stat st;
 
-				T_CHECK(name, same_bytes(m->path, orig) &&
-						      stat(orig, &st) == 0 &&
-						      m->size ==
-							      (uint64_t)st.st_size);
+				T_CHECK(name,
+					same_bytes(m->path, orig) &&
+					stat(orig, &st) == 0 &&
+					m->size == (uint64_t)st.st_size);
 			} else {
 				T_INTEQ(name, m->size, good[i].m[j].size);
 			}
@@ -263,12 +264,14 @@ test_bad(const char *dir, const char *loc)
 				      err->code == bad[i].code);
 		g_snprintf(name, sizeof(name), "%s (%s): reason", bad[i].name,
 			   loc);
-		T_CHECK(name, err != NULL && strstr(err->message, bad[i].words));
+		T_CHECK(name,
+			err != NULL && strstr(err->message, bad[i].words));
 		if (err != NULL && !strstr(err->message, bad[i].words))
 			printf("# %s\n", err->message);
 		g_snprintf(name, sizeof(name), "%s (%s): within 3 s",
 			   bad[i].name, loc);
-		T_CHECK(name, g_get_monotonic_time() - t0 < 3 * G_USEC_PER_SEC);
+		T_CHECK(name,
+			g_get_monotonic_time() - t0 < 3 * G_USEC_PER_SEC);
 		g_snprintf(name, sizeof(name), "%s (%s): nothing left",
 			   bad[i].name, loc);
 		T_INTEQ(name, count_entries(work), 0);

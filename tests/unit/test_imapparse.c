@@ -30,7 +30,8 @@ static const struct search_case {
 	{ "search/trailing-space", "* SEARCH 1 ", false, "", 0 },
 	{ "search/garbage", "* SEARCH 1 x", false, "", 0 },
 	{ "search/not-search", "* 3 EXISTS", false, "", 0 },
-	{ "search/esearch", "* ESEARCH (TAG \"A1\") UID ALL 1:3", false, "", 0 },
+	{ "search/esearch", "* ESEARCH (TAG \"A1\") UID ALL 1:3", false, "",
+	  0 },
 	{ "search/tagged", "A1 SEARCH 1", false, "", 0 },
 	{ "search/over-max", "* SEARCH 1 2 3", false, "", 2 },
 	{ "search/at-max", "* SEARCH 1 2", true, "1 2", 2 },
@@ -55,8 +56,9 @@ test_search(void)
 				      c->max ? c->max : 1000);
 		T_CHECK(c->name, ok == c->ok);
 		for (guint j = 1; j < uids->len; j++)
-			g_string_append_printf(got, "%s%u", j > 1 ? " " : "",
-					       g_array_index(uids, uint32_t, j));
+			g_string_append_printf(
+				got, "%s%u", j > 1 ? " " : "",
+				g_array_index(uids, uint32_t, j));
 		T_STREQ(c->name, got->str, c->uids);
 		T_INTEQ(c->name, g_array_index(uids, uint32_t, 0), 42);
 	}
@@ -149,8 +151,10 @@ static const struct fetch_case {
 	  false, 0, 0, NULL, false, -1, -1, false },
 	{ "fetch/trailing", "* 1 FETCH (UID 1) x",
 	  false, 0, 0, NULL, false, -1, -1, false },
-	{ "fetch/empty", "* 1 FETCH ()", false, 0, 0, NULL, false, -1, -1, false },
-	{ "fetch/no-list", "* 1 FETCH", false, 0, 0, NULL, false, -1, -1, false },
+	{ "fetch/empty", "* 1 FETCH ()", false, 0, 0, NULL, false, -1, -1,
+	  false },
+	{ "fetch/no-list", "* 1 FETCH", false, 0, 0, NULL, false, -1, -1,
+	  false },
 	{ "fetch/date-feb-31",
 	  "* 1 FETCH (INTERNALDATE \"31-Feb-2020 00:00:00 +0000\")",
 	  false, 0, 0, NULL, false, -1, -1, false },
@@ -224,7 +228,8 @@ static const struct number_case {
 	  true, 3857529045u },
 	{ "uidvalidity/no-text", 0, "* OK [UIDVALIDITY 1]", true, 1 },
 	{ "uidvalidity/zero", 0, "* OK [UIDVALIDITY 0]", false, 0 },
-	{ "uidvalidity/overflow", 0, "* OK [UIDVALIDITY 4294967296]", false, 0 },
+	{ "uidvalidity/overflow", 0, "* OK [UIDVALIDITY 4294967296]", false,
+	  0 },
 	{ "uidvalidity/unclosed", 0, "* OK [UIDVALIDITY 5", false, 0 },
 	{ "uidvalidity/uidnext", 0, "* OK [UIDNEXT 5] x", false, 0 },
 	{ "uidvalidity/tagged", 0, "A3 OK [UIDVALIDITY 5] x", false, 0 },
@@ -246,7 +251,8 @@ test_numbers(void)
 		bool ok;
 
 		if (c->kind == 0)
-			ok = imapparse_uidvalidity(c->line, strlen(c->line), &v);
+			ok = imapparse_uidvalidity(c->line, strlen(c->line),
+						   &v);
 		else if (c->kind == 1)
 			ok = imapparse_exists(c->line, strlen(c->line), &v);
 		else

@@ -196,7 +196,8 @@ main(void)
 {
 	g_autofree char *top =
 		g_build_filename(corpus_shared(), "corpus", "jpeg", NULL);
-	g_autofree char *tsv = g_build_filename(top, "DJPEG_RESULTS.tsv", NULL);
+	g_autofree char *tsv =
+		g_build_filename(top, "DJPEG_RESULTS.tsv", NULL);
 	g_autoptr(GHashTable) djpeg = corpus_load_tsv(tsv);
 	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GHashTable) results = g_hash_table_new_full(

@@ -195,7 +195,8 @@ static void
 test_limits(const char *dir)
 {
 	for (size_t i = 0; i < G_N_ELEMENTS(limit_cases); i++) {
-		g_autofree char *path = fixtures_path(dir, limit_cases[i].file);
+		g_autofree char *path =
+			fixtures_path(dir, limit_cases[i].file);
 		struct limits_config lim;
 		struct photo_facts f;
 

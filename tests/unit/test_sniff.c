@@ -107,8 +107,9 @@ test_files(const char *dir)
 		g_snprintf(name, sizeof(name), "%s: description",
 			   files[i].file);
 		T_CHECK(name, r.description[0] != '\0' &&
-				      g_utf8_validate(r.description, -1, NULL));
-		g_snprintf(name, sizeof(name), "%s: docx media", files[i].file);
+			g_utf8_validate(r.description, -1, NULL));
+		g_snprintf(name, sizeof(name), "%s: docx media",
+			   files[i].file);
 		T_INTEQ(name, r.docx_has_media, files[i].docx_has_media);
 		g_clear_error(&err);
 	}
