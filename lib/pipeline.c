@@ -32,6 +32,13 @@ pipeline_stopping(const struct pipeline_opts *opts)
 	return opts != NULL && opts->stop != NULL && *opts->stop;
 }
 
+static void
+pipeline_tick(const struct pipeline_opts *opts)
+{
+	if (opts != NULL && opts->tick != NULL)
+		opts->tick();
+}
+
 /* Removes <state_dir>/work/ left by a worker that died. */
 static void
 pipeline_rmtree(const char *path, unsigned depth)
@@ -106,6 +113,9 @@ pipeline_fetch_one(const struct intake_config *cfg, struct store *st,
 		return false;
 	if (!src->ops->fetch(src, sm, rawstore_spool_write, spool, error)) {
 		rawstore_spool_abort(spool);
+		/* a partial BODY[] may have set \Seen on an unseen message */
+		if (!sm->seen && strcmp(src->ops->name, "imap") == 0)
+			src->ops->restore_seen(src, sm->key, NULL);
 		return false;
 	}
 	if (!rawstore_spool_commit(spool, sha, error))
@@ -232,6 +242,7 @@ pipeline_fetch(const struct intake_config *cfg, struct store *st,
 			return false;
 		if (known)
 			continue;
+		pipeline_tick(opts);
 		if (!pipeline_fetch_one(cfg, st, src, mailbox, uidvalidity, sm,
 					stats, &err)) {
 			if (err->code == INTAKE_ERROR_LIMIT) {
@@ -271,7 +282,7 @@ pipeline_job_run(void *ctx, GError **error)
  * assign, reprocess) by a lock of its own, held only while processing, so
  * that no message is processed by two at once.
  */
-static int
+int
 pipeline_lock(const struct intake_config *cfg, GError **error)
 {
 	g_autofree char *path =
@@ -329,6 +340,7 @@ pipeline_process_locked(const struct intake_config *cfg, struct store *st,
 			stats->failed++;
 			continue;
 		}
+		pipeline_tick(opts);
 		ws = worker_run(pipeline_job_run, &job,
 				cfg->limits.worker_seconds,
 				cfg->limits.worker_memory, &why);

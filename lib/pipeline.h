@@ -31,6 +31,9 @@ struct pipeline_stats {
 struct pipeline_opts {
 	bool dry_run;        /* no mail sent, nothing changed on the server */
 	volatile const int *stop; /* non-zero: finish this message, return */
+	/* Called after every message fetched, processed or answered, so a
+	 * long cycle can tell systemd's watchdog it is alive; may be NULL. */
+	void (*tick)(void);
 };
 
 /* At start-up: spool and temp files removed, files under units/ that the
@@ -55,6 +58,10 @@ bool pipeline_process_pending(const struct intake_config *cfg,
 			      struct pipeline_stats *stats, GError **error);
 bool pipeline_send_outbox(const struct intake_config *cfg, struct store *st,
 			  struct pipeline_stats *stats, GError **error);
+
+/* Takes state_dir/process.lock (waiting for it): processing is serialised
+ * across intaked and intakectl.  Returns the fd to close(), or -1. */
+int pipeline_lock(const struct intake_config *cfg, GError **error);
 
 /* The mailbox's identity in the database: its URL without credentials. */
 char *pipeline_mailbox_key(const struct intake_config *cfg);
