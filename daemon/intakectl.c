@@ -330,6 +330,12 @@ static const struct command commands[] = {
 	{"reprocess", "MESSAGE | --all", "process messages again",
 	 cmd_reprocess},
 	{"resend", "MESSAGE", "queue a reply again", cmd_resend},
+	{"add", "UNIT FILE...", "file what came another way", ctl_add},
+	{"receive", "UNIT summary --paper", "a paper summary", ctl_receive},
+	{"withdraw", "ITEM", "withdraw an item filed in error", ctl_withdraw},
+	{"export", "DIR [--force]", "unit folders and 汇总表", ctl_export},
+	{"report", "FILE.html", "one page with thumbnails", ctl_report},
+	{"remind", "[--dry-run]", "mail units what they lack", ctl_remind},
 };
 
 static void
@@ -392,7 +398,7 @@ main(int argc, char **argv)
 	for (int k = i + 1; k < argc; k++)
 		if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)
 			return cmd->run(&ctl, argc - i, argv + i);
-	ctl.cfg = config_load(config_path, &err);
+	ctl.cfg = config_load_flags(config_path, CONFIG_NO_SECRETS, &err);
 	if (ctl.cfg == NULL) {
 		fprintf(stderr, "intakectl: %s\n", err->message);
 		return 2;

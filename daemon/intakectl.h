@@ -30,4 +30,17 @@ int fail(const char *cmd, GError *err);
 /* Processes pending messages now (import, assign, reprocess). */
 int process_now(struct ctl *ctl, const char *cmd);
 
+/* ctl_manual.c: what arrives outside the mailbox. */
+int ctl_add(struct ctl *ctl, int argc, char **argv);
+int ctl_receive(struct ctl *ctl, int argc, char **argv);
+int ctl_withdraw(struct ctl *ctl, int argc, char **argv);
+
+/* ctl_office.c: the office's view. */
+int ctl_export(struct ctl *ctl, int argc, char **argv);
+int ctl_report(struct ctl *ctl, int argc, char **argv);
+int ctl_remind(struct ctl *ctl, int argc, char **argv);
+/* "\r[n/N] what" on stderr when it is a terminal (a newline after the
+ * last), nothing otherwise: progress for any long command. */
+void ctl_progress(unsigned done, unsigned total, const char *what);
+
 #endif

@@ -29,6 +29,7 @@
 #include "config.h"
 #include "log.h"
 #include "pipeline.h"
+#include "report.h"
 #include "smtp.h"
 #include "source.h"
 #include "store.h"
@@ -38,6 +39,7 @@
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
 static volatile int stop_flag; /* what the pipeline reads */
+static uint64_t watchdog_usec;  /* WatchdogSec, 0 when not set */
 
 static void
 on_signal(int sig)
@@ -125,9 +127,17 @@ test_login(const struct intake_config *cfg)
 	return rc;
 }
 
+/* Between messages of a long cycle: systemd's watchdog is told. */
+static void
+tick(void)
+{
+	if (watchdog_usec)
+		sd_notify(0, "WATCHDOG=1");
+}
+
 /* Sleeps up to seconds, waking for signals and the watchdog. */
 static void
-idle(unsigned seconds, uint64_t watchdog_usec)
+idle(unsigned seconds)
 {
 	time_t until = time(NULL) + (time_t)seconds;
 
@@ -190,7 +200,6 @@ main(int argc, char **argv)
 	struct intake_config *cfg;
 	struct store *st;
 	struct pipeline_opts opts = {0};
-	uint64_t watchdog_usec = 0;
 	int lock_fd, rc = 0;
 
 	ctx = g_option_context_new("- the intake daemon");
@@ -241,6 +250,7 @@ main(int argc, char **argv)
 		log_fatal("recovery: %s", err->message);
 	opts.dry_run = dry_run;
 	opts.stop = &stop_flag;
+	opts.tick = tick;
 	sd_watchdog_enabled(0, &watchdog_usec);
 	sd_notify(0, "READY=1");
 	log_info("started (%s, %zu units)%s", cfg->mailbox_url, cfg->n_units,
@@ -262,6 +272,15 @@ main(int argc, char **argv)
 			 stats.fetched, stats.duplicates, stats.processed,
 			 stats.failed, stats.sent,
 			 stats.source_ok ? "" : " (mailbox unreachable)");
+		if (cfg->report_path != NULL) {
+			g_autoptr(GError) rerr = NULL;
+
+			/* temp file + rename: readers never see half a page */
+			if (!report_write(cfg, st, cfg->report_path, NULL, NULL,
+					  &rerr))
+				log_error("report %s: %s", cfg->report_path,
+					  rerr->message);
+		}
 		sd_notifyf(0,
 			   "STATUS=last cycle %lds ago: %u new, %u processed, "
 			   "%u failed, %u replies sent",
@@ -275,7 +294,7 @@ main(int argc, char **argv)
 				rc = 1;
 			break;
 		}
-		idle(cfg->poll_interval, watchdog_usec);
+		idle(cfg->poll_interval);
 		if (reload_requested) {
 			reload_requested = 0;
 			cfg = reload(cfg, config_path);

@@ -253,4 +253,49 @@ GHashTable *store_known_paths(struct store *st, GError **error);
 bool store_dossier(struct store *st, const char *unit, struct dossier *d_r,
 		   GError **error);
 
+/* ---- manual additions (store_manual.c: intakectl add, receive,
+ * withdraw) ---- */
+/* Replaces an item's note (NULL clears it). */
+bool store_item_set_note(struct store *st, int64_t id, const char *note,
+			 GError **error);
+/* The reply address (Reply-To, else From) of the unit's latest processed
+ * submission; *addr_r NULL when it has none. */
+bool store_unit_last_sender(struct store *st, const char *unit,
+			    char **addr_r, GError **error);
+
+/* ---- the office's views (store_office.c: export, report, remind) ---- */
+/* A unit's reminder bookkeeping from the units table: when it was last
+ * reminded (0: never) and its undeliverable and learned addresses
+ * (';'-separated, NULL when none). */
+bool store_unit_reminder_info(struct store *st, const char *unit,
+			      int64_t *last_reminded_r, char **undeliverable_r,
+			      char **learned_r, GError **error);
+/* Distinct lower-cased From addresses of the unit's processed, accepted
+ * or partly accepted submissions, most recent first, at most max
+ * (char *; the array frees). */
+GPtrArray *store_unit_senders(struct store *st, const char *unit,
+			      unsigned max, GError **error);
+bool store_unit_set_reminded(struct store *st, const char *unit,
+			     int64_t when, GError **error);
+/* The newest created time of outbox mail of a kind ("digest"), or 0. */
+bool store_outbox_last_of_kind(struct store *st, const char *kind,
+			       int64_t *created_r, GError **error);
+/* The arrival of the unit's latest submission or item added by hand,
+ * or 0. */
+bool store_unit_last_received(struct store *st, const char *unit,
+			      int64_t *last_r, GError **error);
+/* Counts for the office's report and digest. */
+struct store_office_counts {
+	unsigned unidentified;    /* held, unit unknown */
+	unsigned failed_messages; /* given up */
+	unsigned pending;         /* not processed yet */
+	unsigned failed_replies;  /* outbox mail that failed for good */
+	unsigned queued_mail;     /* outbox mail waiting */
+	unsigned received_since;  /* messages arrived at or after since */
+	unsigned links_expiring;  /* active links expiring before a time */
+};
+bool store_office_counts(struct store *st, int64_t since,
+			 int64_t expiring_before,
+			 struct store_office_counts *counts_r, GError **error);
+
 #endif
