@@ -112,8 +112,8 @@ cls_token_is(const char *value, const char *const *names, size_t n)
 		return false;
 	while (*value == ' ' || *value == '\t')
 		value++;
-	while (value[len] != '\0' && value[len] != ';' && value[len] != '(' &&
-	       value[len] != ' ' && value[len] != '\t' && len < sizeof(token) - 1)
+	while (len < sizeof(token) - 1 && value[len] != '\0' &&
+	       strchr(";( \t", value[len]) == NULL)
 		len++;
 	memcpy(token, value, len);
 	token[len] = '\0';

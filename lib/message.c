@@ -14,7 +14,8 @@
  *	in parts (limits->max_parts), decodes every attachment straight to
  *	its own file under work_dir (part-001, part-002, ...; the sender's
  *	name never becomes a path), counting decoded bytes against
- *	limits->max_decoded_bytes.
+ *	limits->max_decoded_bytes.  The decoding half (files, text
+ *	parts, uuencode, names) is msgdecode.c.
  *
  *	Choices where the brief left room:
  *	- Nesting deeper than max_depth refuses the whole message
@@ -42,9 +43,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gmime/gmime.h>
@@ -52,88 +51,15 @@
 #include "config.h"
 #include "message.h"
 #include "mimetext.h"
+#include "msgdecode.h"
 
-#define MSG_BODY_MAX (1024 * 1024)	/* body_text, body_html */
-#define MSG_TEXT_RAW_MAX (2 * MSG_BODY_MAX) /* raw bytes of one text part */
-#define MSG_REPORT_MAX (64 * 1024)	/* delivery-status, rfc822-headers */
-#define MSG_NAME_MAX 1024		/* bytes of a file name */
-#define MSG_LINE_MAX 998		/* header values we keep */
-#define MSG_UU_LINE_MAX 200		/* longer lines are not uuencode */
-#define MSG_OPEN_TRIES 10000		/* part-NNN names already taken */
-#define MSG_ZERO_READS (1u << 20)	/* empty filter reads in a row */
-#define MSG_BOUNDARY_SLACK 64		/* "--" lines that are not MIME */
 #define MSG_ADDR_SCAN 16		/* addresses looked at in From */
-#define MSG_LEADING_MAX (64 * 1024)	/* blank lines before the headers */
 
 enum walk_flags {
 	WALK_NO_BODY = 1 << 0,	/* an alternative that is not shown */
 	WALK_RELATED = 1 << 1,	/* a non-root part of multipart/related */
 	WALK_REPORT = 1 << 2,	/* a part of a delivery-status report */
 	WALK_PROTOCOL = 1 << 3,	/* signature or encryption control part */
-};
-
-struct walk {
-	const struct limits_config *limits;
-	GMimeParserOptions *opts;
-	struct message *msg;
-	const char *work_dir;
-	int dir_fd;
-	unsigned next_file;	/* part-NNN */
-	GPtrArray *files;	/* names created under work_dir */
-	uint64_t decoded;	/* bytes decoded so far */
-	GString *body;		/* body text being built */
-	char *rfc822_id;	/* Message-ID of the bounced message */
-	char *dsn_id;		/* Original-Message-ID in the report */
-	char *buf;		/* INTAKE_IO_BLOCK bytes */
-};
-
-/* What a part's media type says about a file name, both ways. */
-static const struct {
-	const char *type;
-	const char *ext;
-} msg_types[] = {
-	{ "image/jpeg", "jpg" },
-	{ "image/jpeg", "jpeg" },
-	{ "image/pjpeg", "jpg" },
-	{ "image/jpg", "jpg" },
-	{ "image/png", "png" },
-	{ "image/gif", "gif" },
-	{ "image/bmp", "bmp" },
-	{ "image/tiff", "tif" },
-	{ "image/webp", "webp" },
-	{ "image/heic", "heic" },
-	{ "video/mp4", "mp4" },
-	{ "video/quicktime", "mov" },
-	{ "video/x-msvideo", "avi" },
-	{ "video/x-ms-wmv", "wmv" },
-	{ "video/mpeg", "mpg" },
-	{ "video/x-flv", "flv" },
-	{ "video/x-matroska", "mkv" },
-	{ "video/3gpp", "3gp" },
-	{ "audio/mpeg", "mp3" },
-	{ "application/pdf", "pdf" },
-	{ "application/msword", "doc" },
-	{ "application/vnd.openxmlformats-officedocument."
-	  "wordprocessingml.document", "docx" },
-	{ "application/vnd.ms-excel", "xls" },
-	{ "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-	  "xlsx" },
-	{ "application/vnd.ms-powerpoint", "ppt" },
-	{ "application/vnd.openxmlformats-officedocument."
-	  "presentationml.presentation", "pptx" },
-	{ "application/kswps", "wps" },
-	{ "application/ofd", "ofd" },
-	{ "application/zip", "zip" },
-	{ "application/x-zip-compressed", "zip" },
-	{ "application/vnd.rar", "rar" },
-	{ "application/x-rar-compressed", "rar" },
-	{ "application/x-7z-compressed", "7z" },
-	{ "application/vnd.ms-tnef", "dat" },
-	{ "application/ms-tnef", "dat" },
-	{ "text/plain", "txt" },
-	{ "text/html", "html" },
-	{ "text/csv", "csv" },
-	{ "message/rfc822", "eml" },
 };
 
 static bool walk_object(struct walk *w, GMimeObject *obj, unsigned level,
@@ -192,48 +118,11 @@ message_free(struct message *msg)
 	g_free(msg);
 }
 
-static bool
-msg_limit(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static bool
-msg_limit(GError **error, const char *fmt, ...)
-{
-	va_list ap;
-	char *text;
-
-	va_start(ap, fmt);
-	text = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	g_set_error_literal(error, INTAKE_ERROR, INTAKE_ERROR_LIMIT, text);
-	g_free(text);
-	return false;
-}
-
-/* One line of UTF-8: control characters become spaces, trimmed, cut at
- * max bytes.  NULL stays NULL. */
-static char *
-msg_clean_line(const char *s, size_t max)
-{
-	GString *g;
-	size_t i;
-
-	if (s == NULL)
-		return NULL;
-	g = g_string_new(s);
-	mimetext_clamp(g, max);
-	for (i = 0; i < g->len; i++)
-		if ((unsigned char)g->str[i] < 0x20 || g->str[i] == 0x7f)
-			g->str[i] = ' ';
-	g_strstrip(g->str);
-	g_string_truncate(g, strlen(g->str));
-	return g_string_free(g, FALSE);
-}
-
 static char *
 msg_header(GMimeObject *obj, const char *name)
 {
-	return msg_clean_line(g_mime_object_get_header(obj, name),
-			      MSG_LINE_MAX);
+	return msgdec_clean_line(g_mime_object_get_header(obj, name),
+				 MSG_LINE_MAX);
 }
 
 /* A msg-id without <>, or NULL. */
@@ -245,7 +134,7 @@ msg_id(const char *value)
 	if (value == NULL)
 		return NULL;
 	id = g_mime_utils_decode_message_id(value);
-	clean = msg_clean_line(id, MSG_LINE_MAX);
+	clean = msgdec_clean_line(id, MSG_LINE_MAX);
 	g_free(id);
 	if (clean != NULL && *clean == '\0') {
 		g_free(clean);
@@ -257,7 +146,7 @@ msg_id(const char *value)
 static char *
 msg_lower_addr(const char *addr)
 {
-	char *clean = msg_clean_line(addr, MSG_LINE_MAX), *lower;
+	char *clean = msgdec_clean_line(addr, MSG_LINE_MAX), *lower;
 
 	if (clean == NULL || *clean == '\0') {
 		g_free(clean);
@@ -274,537 +163,6 @@ msg_is_type(GMimeObject *obj, const char *type, const char *subtype)
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
 
 	return ct != NULL && g_mime_content_type_is_type(ct, type, subtype);
-}
-
-static char *
-msg_mime_type(GMimeObject *obj)
-{
-	GMimeContentType *ct = g_mime_object_get_content_type(obj);
-	char *type, *lower;
-
-	if (ct == NULL)
-		return g_strdup("application/octet-stream");
-	type = g_mime_content_type_get_mime_type(ct);
-	lower = g_ascii_strdown(type, -1);
-	g_free(type);
-	return lower;
-}
-
-static const char *
-msg_ext_of_type(const char *type)
-{
-	size_t i;
-
-	for (i = 0; i < G_N_ELEMENTS(msg_types); i++)
-		if (strcmp(type, msg_types[i].type) == 0)
-			return msg_types[i].ext;
-	return g_str_has_prefix(type, "text/") ? "txt" : "bin";
-}
-
-static const char *
-msg_type_of_name(const char *name)
-{
-	const char *dot = strrchr(name, '.');
-	size_t i;
-
-	if (dot != NULL)
-		for (i = 0; i < G_N_ELEMENTS(msg_types); i++)
-			if (g_ascii_strcasecmp(dot + 1, msg_types[i].ext) == 0)
-				return msg_types[i].type;
-	return "application/octet-stream";
-}
-
-/* A file name as the sender gave it, made safe to show: valid UTF-8, no
- * directory part (C:\TEMP\x.png is x.png), no control characters,
- * bounded.  NULL when nothing is left. */
-static char *
-msg_clean_name(const char *raw)
-{
-	GString *g;
-	const char *base;
-	size_t i, j;
-
-	if (raw == NULL)
-		return NULL;
-	g = g_string_new(raw);
-	mimetext_clamp(g, MSG_NAME_MAX);
-	base = g->str;
-	for (i = 0; i < g->len; i++)
-		if (g->str[i] == '/' || g->str[i] == '\\')
-			base = g->str + i + 1;
-	g_string_erase(g, 0, (gssize)(base - g->str));
-	for (i = j = 0; i < g->len; i++) {
-		unsigned char c = (unsigned char)g->str[i];
-
-		if (c == '\t')
-			g->str[j++] = ' ';
-		else if (c >= 0x20 && c != 0x7f)
-			g->str[j++] = (char)c;
-	}
-	g_string_truncate(g, j);
-	g_strstrip(g->str);
-	g_string_truncate(g, strlen(g->str));
-	if (g->len == 0) {
-		g_string_free(g, TRUE);
-		return NULL;
-	}
-	return g_string_free(g, FALSE);
-}
-
-/* A name that says nothing: QQ Mail's tcmime.1866.bin, or no extension. */
-static bool
-msg_name_generic(const char *name)
-{
-	const char *dot = strrchr(name, '.');
-
-	if (g_ascii_strncasecmp(name, "tcmime.", 7) == 0)
-		return true;
-	return dot == NULL || g_ascii_strcasecmp(dot, ".bin") == 0;
-}
-
-/* The attachment's name: Content-Disposition filename, else the
- * Content-Type name; the latter also wins over a generic filename. */
-static char *
-msg_part_name(GMimeObject *obj)
-{
-	char *fn, *ctn;
-
-	fn = msg_clean_name(
-		g_mime_object_get_content_disposition_parameter(obj, "filename"));
-	ctn = msg_clean_name(g_mime_object_get_content_type_parameter(obj, "name"));
-	if (fn == NULL || (ctn != NULL && msg_name_generic(fn) &&
-			   !msg_name_generic(ctn))) {
-		g_free(fn);
-		return ctn;
-	}
-	g_free(ctn);
-	return fn;
-}
-
-static bool
-msg_write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-static bool
-msg_io_error(struct walk *w, const char *name, int err, GError **error)
-{
-	g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO, "%s/%s: %s",
-		    w->work_dir, name, g_strerror(err));
-	return false;
-}
-
-/* A new part-NNN file under work_dir; its name is remembered so that a
- * failed parse removes it again. */
-static int
-msg_open_file(struct walk *w, const char **name_r, GError **error)
-{
-	char name[32] = "";
-	unsigned tries;
-
-	for (tries = 0; tries < MSG_OPEN_TRIES; tries++) {
-		int fd;
-
-		g_snprintf(name, sizeof(name), "part-%03u", ++w->next_file);
-		fd = openat(w->dir_fd, name,
-			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			    0600);
-		if (fd >= 0) {
-			g_ptr_array_add(w->files, g_strdup(name));
-			*name_r = g_ptr_array_index(w->files, w->files->len - 1);
-			return fd;
-		}
-		if (errno != EEXIST)
-			break;
-	}
-	msg_io_error(w, name, errno, error);
-	return -1;
-}
-
-/* Removes a file msg_open_file() made (name is its string). */
-static void
-msg_drop_file(struct walk *w, const char *name)
-{
-	unlinkat(w->dir_fd, name, 0);
-	g_ptr_array_remove(w->files, (gpointer)(uintptr_t)name);
-}
-
-static bool
-msg_count_decoded(struct walk *w, size_t n, GError **error)
-{
-	if (w->decoded + n > w->limits->max_decoded_bytes)
-		return msg_limit(error,
-				 "邮件附件解码后超过 %" G_GUINT64_FORMAT
-				 " 字节（[limits] max_decoded_bytes）",
-				 w->limits->max_decoded_bytes);
-	w->decoded += n;
-	return true;
-}
-
-static struct msg_part *
-msg_add_part(struct walk *w, char *filename, const char *type,
-	     const char *file, uint64_t size, unsigned fwd)
-{
-	struct msg_part *p = g_new0(struct msg_part, 1);
-
-	p->named = filename != NULL;
-	if (filename == NULL)
-		filename = g_strdup_printf("附件%u.%s", w->msg->parts->len + 1,
-					   msg_ext_of_type(type));
-	p->filename = filename;
-	p->content_type = g_strdup(type);
-	p->path = g_build_filename(w->work_dir, file, NULL);
-	p->size = size;
-	p->depth = fwd;
-	g_ptr_array_add(w->msg->parts, p);
-	return p;
-}
-
-/* ---- decoding ------------------------------------------------------- */
-
-/* The part's content with its transfer encoding undone, or NULL for a
- * part without content. */
-static GMimeStream *
-msg_decoded_stream(GMimePart *part)
-{
-	GMimeDataWrapper *dw = g_mime_part_get_content(part);
-	GMimeContentEncoding enc;
-	GMimeStream *src, *f;
-
-	if (dw == NULL)
-		return NULL;
-	src = g_mime_data_wrapper_get_stream(dw);
-	if (src == NULL)
-		return NULL;
-	f = g_mime_stream_filter_new(src);
-	enc = g_mime_data_wrapper_get_encoding(dw);
-	if (enc == GMIME_CONTENT_ENCODING_BASE64 ||
-	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
-	    enc == GMIME_CONTENT_ENCODING_UUENCODE) {
-		GMimeFilter *dec = g_mime_filter_basic_new(enc, FALSE);
-
-		g_mime_stream_filter_add(GMIME_STREAM_FILTER(f), dec);
-		g_object_unref(dec);
-	}
-	g_mime_stream_reset(f);
-	return f;
-}
-
-/* One block of decoded bytes: > 0 bytes, 0 at the end, -1 on error. */
-static ssize_t
-msg_read_block(struct walk *w, GMimeStream *s, GError **error)
-{
-	unsigned zeros;
-
-	for (zeros = 0; zeros < MSG_ZERO_READS; zeros++) {
-		ssize_t n = g_mime_stream_read(s, w->buf, INTAKE_IO_BLOCK);
-
-		if (n < 0 && g_mime_stream_eos(s))
-			return 0;	/* GMime's fs substreams end so */
-		if (n < 0) {
-			g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
-				    "reading the message: %s",
-				    g_strerror(errno));
-			return -1;
-		}
-		if (n > 0)
-			return msg_count_decoded(w, (size_t)n, error) ? n : -1;
-		if (g_mime_stream_eos(s))
-			return 0;
-	}
-	return 0;
-}
-
-/* Decodes part into a new file under work_dir. */
-static bool
-msg_save(struct walk *w, GMimePart *part, const char **file_r,
-	 uint64_t *size_r, GError **error)
-{
-	GMimeStream *s = msg_decoded_stream(part);
-	uint64_t size = 0;
-	const char *file;
-	bool ok = false;
-	int fd;
-
-	fd = msg_open_file(w, &file, error);
-	if (fd < 0)
-		goto out;
-	while (s != NULL) {
-		ssize_t n = msg_read_block(w, s, error);
-
-		if (n < 0)
-			goto out;
-		if (n == 0)
-			break;
-		if (!msg_write_all(fd, w->buf, (size_t)n)) {
-			msg_io_error(w, file, errno, error);
-			goto out;
-		}
-		size += (uint64_t)n;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		msg_io_error(w, file, errno, error);
-		goto out;
-	}
-	fd = -1;
-	*file_r = file;
-	*size_r = size;
-	ok = true;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (s != NULL)
-		g_object_unref(s);
-	return ok;
-}
-
-/* ---- uuencode inside text bodies ------------------------------------ */
-
-struct uu_block {
-	GMimeFilter *filter;	/* NULL when not inside a block */
-	int fd;
-	const char *file;
-	char *name;		/* from the begin line, UTF-8 */
-	char *begin_line;	/* given back to the text if nothing decodes */
-	uint64_t size;
-};
-
-/* "begin 644 name": the name, or NULL. */
-static char *
-uu_begin_name(struct walk *w, const char *line, size_t len)
-{
-	size_t i = 6, digits = 0;
-	char *raw, *utf8, *name;
-
-	if (len < 8 || memcmp(line, "begin ", 6) != 0)
-		return NULL;
-	while (i < len && line[i] >= '0' && line[i] <= '7' && digits < 5) {
-		i++;
-		digits++;
-	}
-	if (digits < 3 || i >= len || line[i] != ' ')
-		return NULL;
-	raw = g_strndup(line + i + 1, len - i - 1);
-	g_strchomp(raw);
-	utf8 = g_mime_utils_decode_8bit(w->opts, raw, strlen(raw));
-	name = msg_clean_name(utf8);
-	g_free(raw);
-	g_free(utf8);
-	return name;
-}
-
-static bool
-uu_data_line(const char *line, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (line[i] < 0x20 || line[i] > 0x60)
-			return false;
-	return len > 0;
-}
-
-static bool
-uu_write(struct walk *w, struct uu_block *uu, const char *out, size_t n,
-	 GError **error)
-{
-	if (n == 0)
-		return true;
-	if (!msg_write_all(uu->fd, out, n))
-		return msg_io_error(w, uu->file, errno, error);
-	uu->size += n;
-	return true;
-}
-
-static bool
-uu_feed(struct walk *w, struct uu_block *uu, const char *line, size_t len,
-	GError **error)
-{
-	char *in = g_malloc(len + 1), *out;
-	size_t outlen, pre;
-	bool ok;
-
-	memcpy(in, line, len);
-	in[len] = '\n';
-	g_mime_filter_filter(uu->filter, in, len + 1, 0, &out, &outlen, &pre);
-	ok = uu_write(w, uu, out, outlen, error);
-	g_free(in);
-	return ok;
-}
-
-static void
-uu_reset(struct uu_block *uu)
-{
-	if (uu->filter != NULL)
-		g_object_unref(uu->filter);
-	if (uu->fd >= 0)
-		close(uu->fd);
-	g_free(uu->name);
-	g_free(uu->begin_line);
-	memset(uu, 0, sizeof(*uu));
-	uu->fd = -1;
-}
-
-static bool
-uu_start(struct walk *w, struct uu_block *uu, char *name, const char *line,
-	 size_t len, GError **error)
-{
-	if (w->msg->parts->len >= w->limits->max_parts) {
-		g_free(name);
-		return msg_limit(error, "邮件的附件超过 %u 个（[limits] max_parts）",
-				 w->limits->max_parts);
-	}
-	uu->name = name;
-	uu->begin_line = g_strndup(line, len);
-	uu->size = 0;
-	uu->fd = msg_open_file(w, &uu->file, error);
-	if (uu->fd < 0)
-		return false;
-	uu->filter = g_mime_filter_basic_new(GMIME_CONTENT_ENCODING_UUENCODE,
-					     FALSE);
-	return uu_feed(w, uu, line, len, error);
-}
-
-/* Ends the block: a part when something decoded, else the begin line
- * goes back into the text. */
-static bool
-uu_finish(struct walk *w, struct uu_block *uu, unsigned fwd,
-	  GByteArray *text, GError **error)
-{
-	char empty[1] = "", *out;
-	size_t outlen, pre;
-	bool ok;
-
-	g_mime_filter_complete(uu->filter, empty, 0, 0, &out, &outlen, &pre);
-	ok = uu_write(w, uu, out, outlen, error);
-	if (ok && close(uu->fd) < 0)
-		ok = msg_io_error(w, uu->file, errno, error);
-	uu->fd = -1;
-	if (ok && uu->size > 0) {
-		msg_add_part(w, uu->name, msg_type_of_name(uu->name), uu->file,
-			     uu->size, fwd);
-		uu->name = NULL;
-	} else if (ok) {
-		msg_drop_file(w, uu->file);
-		if (text->len < MSG_TEXT_RAW_MAX) {
-			g_byte_array_append(text, (const guint8 *)uu->begin_line,
-					    (guint)strlen(uu->begin_line));
-			g_byte_array_append(text, (const guint8 *)"\n", 1);
-		}
-	}
-	uu_reset(uu);
-	return ok;
-}
-
-/* One complete line of a text/plain body (without its line end). */
-static bool
-text_line(struct walk *w, struct uu_block *uu, const char *line, size_t len,
-	  bool eol, unsigned fwd, GByteArray *text, GError **error)
-{
-	char *name;
-
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	if (uu->filter != NULL) {
-		if (len == 3 && memcmp(line, "end", 3) == 0) {
-			if (!uu_feed(w, uu, line, len, error))
-				return false;
-			return uu_finish(w, uu, fwd, text, error);
-		}
-		if (len <= MSG_UU_LINE_MAX && uu_data_line(line, len))
-			return uu_feed(w, uu, line, len, error);
-		if (!uu_finish(w, uu, fwd, text, error))
-			return false;
-	}
-	if (len <= MSG_UU_LINE_MAX) {
-		name = uu_begin_name(w, line, len);
-		if (name != NULL)
-			return uu_start(w, uu, name, line, len, error);
-	}
-	if (text->len < MSG_TEXT_RAW_MAX) {
-		g_byte_array_append(text, (const guint8 *)line, (guint)len);
-		if (eol)
-			g_byte_array_append(text, (const guint8 *)"\n", 1);
-	}
-	return true;
-}
-
-/* Reads a text part: up to max raw bytes of it into *text_r.  With
- * scan_uu, reads it to the end and takes uuencoded blocks out. */
-static bool
-msg_read_text(struct walk *w, GMimePart *part, size_t max, bool scan_uu,
-	      unsigned fwd, GByteArray **text_r, GError **error)
-{
-	GMimeStream *s = msg_decoded_stream(part);
-	GByteArray *text = g_byte_array_new();
-	GByteArray *line = g_byte_array_new();
-	struct uu_block uu = { .fd = -1 };
-	bool ok = false;
-
-	while (s != NULL) {
-		ssize_t n = msg_read_block(w, s, error);
-		const char *p, *end;
-
-		if (n < 0)
-			goto out;
-		if (n == 0)
-			break;
-		if (!scan_uu) {
-			size_t room = max > text->len ? max - text->len : 0;
-
-			g_byte_array_append(text, (const guint8 *)w->buf,
-					    (guint)MIN((size_t)n, room));
-			if (text->len >= max)
-				break;
-			continue;
-		}
-		for (p = w->buf, end = w->buf + n; p < end;) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			const char *stop = nl != NULL ? nl : end;
-
-			/* lines longer than MSG_LINE_MAX pass in pieces */
-			g_byte_array_append(line, (const guint8 *)p,
-					    (guint)(stop - p));
-			p = nl != NULL ? nl + 1 : end;
-			if (nl == NULL && line->len <= MSG_LINE_MAX)
-				continue;
-			if (!text_line(w, &uu, (const char *)line->data,
-				       line->len, nl != NULL, fwd, text, error))
-				goto out;
-			g_byte_array_set_size(line, 0);
-		}
-	}
-	if (line->len > 0 && !text_line(w, &uu, (const char *)line->data,
-					line->len, false, fwd, text, error))
-		goto out;
-	if (uu.filter != NULL && !uu_finish(w, &uu, fwd, text, error))
-		goto out;
-	if (text->len > max)
-		g_byte_array_set_size(text, (guint)max);
-	*text_r = text;
-	text = NULL;
-	ok = true;
-out:
-	uu_reset(&uu);
-	if (text != NULL)
-		g_byte_array_unref(text);
-	g_byte_array_unref(line);
-	if (s != NULL)
-		g_object_unref(s);
-	return ok;
 }
 
 /* Appends a piece of body text: line ends made \n, bounded. */
@@ -838,7 +196,8 @@ walk_text(struct walk *w, GMimePart *part, bool html, unsigned fwd,
 
 	if ((flags & WALK_NO_BODY) && (!html || w->msg->body_html != NULL))
 		return true;
-	if (!msg_read_text(w, part, MSG_TEXT_RAW_MAX, !html, fwd, &raw, error))
+	if (!msgdec_read_text(w, part, MSG_TEXT_RAW_MAX, !html, fwd, &raw,
+			      error))
 		return false;
 	text = mimetext_to_utf8(charset, (const char *)raw->data, raw->len,
 				MSG_BODY_MAX);
@@ -874,15 +233,18 @@ report_status(struct walk *w, GMimePart *part, GError **error)
 	char **lines;
 	size_t i, f;
 
-	if (!msg_read_text(w, part, MSG_REPORT_MAX, false, 0, &raw, error))
+	if (!msgdec_read_text(w, part, MSG_REPORT_MAX, false, 0, &raw, error))
 		return false;
 	g_byte_array_append(raw, (const guint8 *)"", 1);
 	lines = g_strsplit((const char *)raw->data, "\n", -1);
-	for (i = 0; lines[i] != NULL && w->dsn_id == NULL; i++)
-		for (f = 0; f < G_N_ELEMENTS(fields); f++)
-			if (g_ascii_strncasecmp(lines[i], fields[f],
-						strlen(fields[f])) == 0)
-				w->dsn_id = msg_id(lines[i] + strlen(fields[f]));
+	for (i = 0; lines[i] != NULL && w->dsn_id == NULL; i++) {
+		for (f = 0; f < G_N_ELEMENTS(fields); f++) {
+			size_t len = strlen(fields[f]);
+
+			if (g_ascii_strncasecmp(lines[i], fields[f], len) == 0)
+				w->dsn_id = msg_id(lines[i] + len);
+		}
+	}
 	g_strfreev(lines);
 	g_byte_array_unref(raw);
 	return true;
@@ -897,7 +259,7 @@ report_headers(struct walk *w, GMimePart *part, GError **error)
 	GMimeMessage *m;
 	GByteArray *raw;
 
-	if (!msg_read_text(w, part, MSG_REPORT_MAX, false, 0, &raw, error))
+	if (!msgdec_read_text(w, part, MSG_REPORT_MAX, false, 0, &raw, error))
 		return false;
 	mem = g_mime_stream_mem_new_with_buffer((const char *)raw->data,
 						raw->len);
@@ -916,9 +278,9 @@ report_headers(struct walk *w, GMimePart *part, GError **error)
 
 /* ---- the walk ------------------------------------------------------- */
 
-/* Which leaves are attachments (the brief's list): an attachment
- * disposition; any named part that is not a message/ type; any image, video,
- * audio or application leaf. */
+/* Which leaves are attachments: an attachment disposition; any named
+ * part that is not message/ or multipart/; any image, video, audio or
+ * application leaf. */
 static bool
 msg_is_attachment(GMimeObject *obj, const char *disposition, bool named)
 {
@@ -955,17 +317,18 @@ walk_attachment(struct walk *w, GMimePart *part, char *name, unsigned fwd,
 
 	if (w->msg->parts->len >= w->limits->max_parts) {
 		g_free(name);
-		return msg_limit(error, "邮件的附件超过 %u 个（[limits] max_parts）",
-				 w->limits->max_parts);
+		return msgdec_limit(error, "邮件的附件超过 %u 个"
+				    "（[limits] max_parts）",
+				    w->limits->max_parts);
 	}
-	if (!msg_save(w, part, &file, &size, error)) {
+	if (!msgdec_save(w, part, &file, &size, error)) {
 		g_free(name);
 		return false;
 	}
-	type = msg_mime_type(obj);
-	p = msg_add_part(w, name, type, file, size, fwd);
+	type = msgdec_mime_type(obj);
+	p = msgdec_add_part(w, name, type, file, size, fwd);
 	g_free(type);
-	p->content_id = msg_clean_line(cid, MSG_LINE_MAX);
+	p->content_id = msgdec_clean_line(cid, MSG_LINE_MAX);
 	if (p->content_id != NULL && *p->content_id == '\0') {
 		g_free(p->content_id);
 		p->content_id = NULL;
@@ -995,12 +358,12 @@ walk_encoded_message(struct walk *w, GMimePart *part, unsigned level,
 	uint64_t size;
 	int fd, result = 0;
 
-	if (!msg_save(w, part, &file, &size, error))
+	if (!msgdec_save(w, part, &file, &size, error))
 		return -1;
 	fd = openat(w->dir_fd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		msg_io_error(w, file, errno, error);
-		msg_drop_file(w, file);
+		msgdec_io_error(w, file, errno, error);
+		msgdec_drop_file(w, file);
 		return -1;
 	}
 	stream = g_mime_stream_fs_new(fd);
@@ -1015,7 +378,7 @@ walk_encoded_message(struct walk *w, GMimePart *part, unsigned level,
 		g_object_unref(m);
 	g_object_unref(parser);
 	g_object_unref(stream);
-	msg_drop_file(w, file);
+	msgdec_drop_file(w, file);
 	return result;
 }
 
@@ -1040,7 +403,7 @@ walk_leaf(struct walk *w, GMimePart *part, unsigned level, unsigned fwd,
 		if (r != 0)
 			return r > 0;
 	}
-	name = msg_part_name(obj);
+	name = msgdec_part_name(obj);
 	if (msg_is_attachment(obj, g_mime_object_get_disposition(obj),
 			      name != NULL))
 		return walk_attachment(w, part, name, fwd, flags, error);
@@ -1163,13 +526,13 @@ walk_object(struct walk *w, GMimeObject *obj, unsigned level, unsigned fwd,
 	    unsigned flags, GError **error)
 {
 	if (++w->msg->n_parts > w->limits->max_parts)
-		return msg_limit(error,
-				 "邮件的 MIME 部分超过 %u 个（[limits] max_parts）",
-				 w->limits->max_parts);
+		return msgdec_limit(error, "邮件的 MIME 部分超过 %u 个"
+				    "（[limits] max_parts）",
+				    w->limits->max_parts);
 	if (level > w->limits->max_depth)
-		return msg_limit(error,
-				 "邮件的 MIME 嵌套超过 %u 层（[limits] max_depth）",
-				 w->limits->max_depth);
+		return msgdec_limit(error, "邮件的 MIME 嵌套超过 %u 层"
+				    "（[limits] max_depth）",
+				    w->limits->max_depth);
 	if (GMIME_IS_MULTIPART(obj))
 		return walk_multipart(w, GMIME_MULTIPART(obj), level, fwd,
 				      flags, error);
@@ -1183,29 +546,28 @@ walk_object(struct walk *w, GMimeObject *obj, unsigned level, unsigned fwd,
 
 /* ---- headers -------------------------------------------------------- */
 
+/* The first mailbox of list; groups are looked into one level deep. */
 static InternetAddressMailbox *
-msg_first_mailbox(InternetAddressList *list)
+msg_first_mailbox(InternetAddressList *list, bool groups)
 {
-	int i, n = list != NULL ? internet_address_list_length(list) : 0;
+	int i, n;
 
-	for (i = 0; i < n && i < MSG_ADDR_SCAN; i++) {
-		InternetAddress *ia = internet_address_list_get_address(list, i);
+	if (list == NULL)
+		return NULL;
+	n = MIN(internet_address_list_length(list), MSG_ADDR_SCAN);
+	for (i = 0; i < n; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list,
+									 i);
+		InternetAddressMailbox *mb = NULL;
 
 		if (INTERNET_ADDRESS_IS_MAILBOX(ia))
 			return INTERNET_ADDRESS_MAILBOX(ia);
-		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
-			InternetAddressList *members =
-				internet_address_group_get_members(
-					INTERNET_ADDRESS_GROUP(ia));
-			int j, m = members != NULL ?
-					   internet_address_list_length(members) : 0;
-
-			for (j = 0; j < m && j < MSG_ADDR_SCAN; j++) {
-				ia = internet_address_list_get_address(members, j);
-				if (INTERNET_ADDRESS_IS_MAILBOX(ia))
-					return INTERNET_ADDRESS_MAILBOX(ia);
-			}
-		}
+		if (groups && INTERNET_ADDRESS_IS_GROUP(ia))
+			mb = msg_first_mailbox(internet_address_group_get_members(
+						       INTERNET_ADDRESS_GROUP(ia)),
+					       false);
+		if (mb != NULL)
+			return mb;
 	}
 	return NULL;
 }
@@ -1214,7 +576,7 @@ msg_first_mailbox(InternetAddressList *list)
 static char *
 msg_return_path(const char *value)
 {
-	char *v = msg_clean_line(value, MSG_LINE_MAX), *lt, *gt, *addr;
+	char *v = msgdec_clean_line(value, MSG_LINE_MAX), *lt, *gt, *addr;
 
 	if (v == NULL)
 		return NULL;
@@ -1241,25 +603,25 @@ msg_headers(struct message *msg, GMimeMessage *m)
 	int i, n;
 
 	msg->message_id = msg_id(g_mime_object_get_header(obj, "Message-ID"));
-	mb = msg_first_mailbox(g_mime_message_get_from(m));
+	mb = msg_first_mailbox(g_mime_message_get_from(m), true);
 	if (mb != NULL) {
 		const char *name = internet_address_get_name(
 			INTERNET_ADDRESS(mb));
 
 		msg->from_addr = msg_lower_addr(
 			internet_address_mailbox_get_addr(mb));
-		msg->from_name = msg_clean_line(name, MSG_LINE_MAX);
+		msg->from_name = msgdec_clean_line(name, MSG_LINE_MAX);
 		if (msg->from_name != NULL && *msg->from_name == '\0') {
 			g_free(msg->from_name);
 			msg->from_name = NULL;
 		}
 	}
-	mb = msg_first_mailbox(g_mime_message_get_reply_to(m));
+	mb = msg_first_mailbox(g_mime_message_get_reply_to(m), true);
 	if (mb != NULL)
 		msg->reply_to = msg_lower_addr(
 			internet_address_mailbox_get_addr(mb));
-	msg->subject = msg_clean_line(g_mime_message_get_subject(m),
-				      MSG_LINE_MAX * 4);
+	msg->subject = msgdec_clean_line(g_mime_message_get_subject(m),
+					 MSG_LINE_MAX * 4);
 	if (msg->subject == NULL)
 		msg->subject = g_strdup("");
 	msg->date = msg_header(obj, "Date");
@@ -1280,110 +642,14 @@ msg_headers(struct message *msg, GMimeMessage *m)
 	n = hl != NULL ? g_mime_header_list_get_count(hl) : 0;
 	for (i = 0; i < n && !msg->has_list_header; i++) {
 		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-		const char *hname = h != NULL ? g_mime_header_get_name(h) : NULL;
+		const char *hn = h != NULL ? g_mime_header_get_name(h) : NULL;
 
-		msg->has_list_header = hname != NULL &&
-				       g_ascii_strncasecmp(hname, "List-", 5) == 0;
+		msg->has_list_header = hn != NULL &&
+				       g_ascii_strncasecmp(hn, "List-", 5) == 0;
 	}
 	body = g_mime_message_get_mime_part(m);
-	msg->content_type = body != NULL ? msg_mime_type(body)
+	msg->content_type = body != NULL ? msgdec_mime_type(body)
 					 : g_strdup("text/plain");
-}
-
-/* ---- before parsing ------------------------------------------------- */
-
-/* One pass over the file: its size, the top-level header block and
- * the lines that could be MIME boundaries, against the limits.  Lines
- * of white space before the headers (some exports have them; GMime
- * gives up on them) are skipped: *start_r is where the headers begin.
- * An empty first line stays: it is a message without headers. */
-static bool
-msg_prescan(int fd, const char *path, const struct limits_config *lim,
-	    char *buf, off_t *start_r, GError **error)
-{
-	uint64_t header = 0, dashes = 0, max_dashes, offset = 0;
-	size_t line_len = 0;
-	char prefix[3] = { 0 };
-	bool in_header = true, leading = true, blank = true;
-	struct stat st;
-
-	*start_r = 0;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
-			    "%s: not a readable regular file", path);
-		return false;
-	}
-	if ((uint64_t)st.st_size > lim->max_message_bytes)
-		return msg_limit(error,
-				 "邮件大小 %" G_GUINT64_FORMAT " 字节，超过上限 %"
-				 G_GUINT64_FORMAT " 字节（[limits] "
-				 "max_message_bytes）",
-				 (uint64_t)st.st_size, lim->max_message_bytes);
-	max_dashes = (uint64_t)lim->max_parts * 2 + MSG_BOUNDARY_SLACK;
-	for (;;) {
-		ssize_t n = read(fd, buf, INTAKE_IO_BLOCK);
-		const char *p, *end;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
-				    "%s: %s", path, g_strerror(errno));
-			return false;
-		}
-		if (n == 0)
-			break;
-		for (p = buf, end = buf + n; p < end;) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			const char *next = nl != NULL ? nl + 1 : end;
-			size_t i;
-
-			for (i = 0; line_len + i < 3 && p + i < next; i++)
-				prefix[line_len + i] = p[i];
-			for (i = 0; leading && blank && p + i < next; i++)
-				blank = g_ascii_isspace(p[i]);
-			line_len += (size_t)(next - p);
-			offset += (uint64_t)(next - p);
-			if (in_header && !(leading && blank))
-				header += (uint64_t)(next - p);
-			p = next;
-			if (nl != NULL && leading && blank && line_len > 1 &&
-			    !(line_len == 2 && prefix[0] == '\r') &&
-			    offset <= MSG_LEADING_MAX) {
-				*start_r = (off_t)offset;
-				line_len = 0;
-				continue;
-			}
-			if (nl != NULL && leading) {
-				leading = false;
-				header = line_len;
-			}
-			if (in_header && header > lim->max_header_bytes)
-				return msg_limit(error,
-						 "邮件头超过 %" G_GUINT64_FORMAT
-						 " 字节（[limits] max_header_bytes）",
-						 lim->max_header_bytes);
-			if (nl == NULL)
-				break;
-			if (in_header && (line_len == 1 ||
-					  (line_len == 2 && prefix[0] == '\r')))
-				in_header = false;
-			if (line_len >= 3 && prefix[0] == '-' && prefix[1] == '-' &&
-			    !g_ascii_isspace(prefix[2]))
-				dashes++;
-			line_len = 0;
-		}
-		if (dashes > max_dashes)
-			return msg_limit(error,
-					 "邮件的 MIME 部分超过 %u 个（[limits] "
-					 "max_parts）", lim->max_parts);
-	}
-	if (lseek(fd, *start_r, SEEK_SET) < 0) {
-		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO, "%s: %s",
-			    path, g_strerror(errno));
-		return false;
-	}
-	return true;
 }
 
 /* ---- the entry point ------------------------------------------------ */
@@ -1435,7 +701,7 @@ message_parse(const char *raw_path, const char *work_dir,
 			    raw_path, g_strerror(errno));
 		goto out;
 	}
-	if (!msg_prescan(fd, raw_path, limits, w.buf, &start, error))
+	if (!msgdec_prescan(fd, raw_path, limits, w.buf, &start, error))
 		goto out;
 	/* owns fd from here; the content of every part stays in the file */
 	stream = g_mime_stream_fs_new_with_bounds(fd, start, -1);

@@ -92,7 +92,8 @@ text_is_utf8(const char *data, size_t len, size_t *usable_r)
 		left -= (size_t)(end - p);
 		if (*end != '\0') {
 			*usable_r = (size_t)(end - data);
-			return left < 4 && ((unsigned char)*end & 0xc0) == 0xc0 &&
+			return left < 4 &&
+			       ((unsigned char)*end & 0xc0) == 0xc0 &&
 			       g_utf8_get_char_validated(end, (gssize)left) ==
 				       (gunichar)-2;
 		}
@@ -189,9 +190,12 @@ char *
 mimetext_to_utf8(const char *charset, const char *data, size_t len,
 		 size_t max)
 {
-	static const char *const utf8[] = { "utf-8", "utf8", "unicode-1-1-utf-8" };
-	static const char *const ascii[] = { "us-ascii", "ascii", "ansi_x3.4-1968",
-					     "iso646-us", "646", "us" };
+	static const char *const utf8[] = {
+		"utf-8", "utf8", "unicode-1-1-utf-8",
+	};
+	static const char *const ascii[] = {
+		"us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "646", "us",
+	};
 	const char *cs = mimetext_charset(charset);
 	GString *out;
 	size_t usable;

@@ -45,8 +45,8 @@ static const struct cls_case cases[] = {
 	  false, NULL, NULL, false, 0, KIND_AUTO },
 	{ "Precedence first-class", "a@b.cn", "x", NULL, NULL, "first-class",
 	  false, NULL, NULL, false, 1, KIND_SUBMISSION },
-	{ "List-Id", "list@b.cn", "x", NULL, NULL, NULL, true, NULL, NULL, false,
-	  1, KIND_AUTO },
+	{ "List-Id", "list@b.cn", "x", NULL, NULL, NULL, true, NULL, NULL,
+	  false, 1, KIND_AUTO },
 	{ "null return path", "a@b.cn", "hello", "", NULL, NULL, false, NULL,
 	  NULL, false, 0, KIND_AUTO },
 	{ "null return path, bounce subject", "a@b.cn",
@@ -134,8 +134,10 @@ struct final_case {
 };
 
 static const struct final_case finals[] = {
-	{ 0, false, false, KIND_OTHER },   { 1, false, false, KIND_SUBMISSION },
-	{ 0, true, false, KIND_SUBMISSION }, { 0, false, true, KIND_SUBMISSION },
+	{ 0, false, false, KIND_OTHER },
+	{ 1, false, false, KIND_SUBMISSION },
+	{ 0, true, false, KIND_SUBMISSION },
+	{ 0, false, true, KIND_SUBMISSION },
 	{ 3, true, true, KIND_SUBMISSION },
 };
 
@@ -189,7 +191,8 @@ main(void)
 	for (i = 0; i < G_N_ELEMENTS(kws); i++) {
 		g_snprintf(label, sizeof(label), "keyword #%zu \"%s\"", i,
 			   kws[i].text ? kws[i].text : "(null)");
-		T_INTEQ(label, classify_has_keyword(kws[i].text, kws[i].keywords),
+		T_INTEQ(label,
+			classify_has_keyword(kws[i].text, kws[i].keywords),
 			kws[i].want);
 	}
 	for (i = 0; i < G_N_ELEMENTS(finals); i++) {
@@ -201,7 +204,8 @@ main(void)
 			msg_kind_name(finals[i].want));
 	}
 	for (i = 0; i < G_N_ELEMENTS(names); i++) {
-		g_snprintf(label, sizeof(label), "msg_kind_name %s", names[i].want);
+		g_snprintf(label, sizeof(label), "msg_kind_name %s",
+			   names[i].want);
 		T_STREQ(label, msg_kind_name(names[i].kind), names[i].want);
 	}
 	return t_done();

@@ -1,9 +1,10 @@
 /*
  * test_message.c - message_parse() on the fixtures in tests/fixtures/mime
  *
- * Three tables: what each fixture parses into (subject, sender, body,
+ * Tables: what each fixture parses into (subject, sender, body,
  * parts, decoded files compared byte for byte with small.jpg), single
- * header fields by offset, and messages over a limit (generated into a
+ * header fields by offset, generated messages (long bodies, base64
+ * forwards, signatures, ...), and messages over a limit (generated into a
  * temp dir) that must be refused with the right error and leave no
  * file behind.  Run from the repository's top (tests/run does).
  */
@@ -180,10 +181,29 @@ struct flag_case {
 	int64_t want;
 };
 
-static int64_t get_date(const struct message *m) { return m->date_unix; }
-static int64_t get_list(const struct message *m) { return m->has_list_header; }
-static int64_t get_has_rp(const struct message *m) { return m->has_return_path; }
-static int64_t get_report(const struct message *m) { return m->is_report; }
+static int64_t
+get_date(const struct message *m)
+{
+	return m->date_unix;
+}
+
+static int64_t
+get_list(const struct message *m)
+{
+	return m->has_list_header;
+}
+
+static int64_t
+get_has_rp(const struct message *m)
+{
+	return m->has_return_path;
+}
+
+static int64_t
+get_report(const struct message *m)
+{
+	return m->is_report;
+}
 
 static const struct flag_case flags[] = {
 	{ "auto_reply.eml", "date_unix", get_date, 1665302400 },
@@ -221,8 +241,8 @@ make_deep(FILE *f)
 {
 	fputs("From: a@b\nContent-Type: multipart/mixed; boundary=b0\n\n", f);
 	for (int i = 1; i < 40; i++)
-		fprintf(f, "--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n",
-			i - 1, i);
+		fprintf(f, "--b%d\nContent-Type: multipart/mixed; "
+			"boundary=b%d\n\n", i - 1, i);
 	fputs("--b39\nContent-Type: text/plain\n\ndeep\n", f);
 	for (int i = 39; i >= 0; i--)
 		fprintf(f, "--b%d--\n", i);
@@ -243,19 +263,49 @@ make_empty(FILE *f)
 	(void)f;
 }
 
-static void tune_none(struct limits_config *l) { (void)l; }
-static void tune_parts3(struct limits_config *l) { l->max_parts = 3; }
-static void tune_depth2(struct limits_config *l) { l->max_depth = 2; }
-static void tune_size(struct limits_config *l) { l->max_message_bytes = 1000; }
-static void tune_decoded(struct limits_config *l) { l->max_decoded_bytes = 1500; }
-static void tune_header(struct limits_config *l) { l->max_header_bytes = 200; }
+static void
+tune_none(struct limits_config *l)
+{
+	(void)l;
+}
+
+static void
+tune_parts3(struct limits_config *l)
+{
+	l->max_parts = 3;
+}
+
+static void
+tune_depth2(struct limits_config *l)
+{
+	l->max_depth = 2;
+}
+
+static void
+tune_size(struct limits_config *l)
+{
+	l->max_message_bytes = 1000;
+}
+
+static void
+tune_decoded(struct limits_config *l)
+{
+	l->max_decoded_bytes = 1500;
+}
+
+static void
+tune_header(struct limits_config *l)
+{
+	l->max_header_bytes = 200;
+}
 
 static const struct limit_case limit_cases[] = {
 	{ "2000 parts", make_many_parts, NULL, tune_none, INTAKE_ERROR_LIMIT },
 	{ "40 levels", make_deep, NULL, tune_none, INTAKE_ERROR_LIMIT },
 	{ "2 MB header", make_big_header, NULL, tune_none, INTAKE_ERROR_LIMIT },
 	{ "empty file", make_empty, NULL, tune_none, INTAKE_ERROR_MESSAGE },
-	{ "max_parts 3", NULL, "qq_foxmail.eml", tune_parts3, INTAKE_ERROR_LIMIT },
+	{ "max_parts 3", NULL, "qq_foxmail.eml", tune_parts3,
+	  INTAKE_ERROR_LIMIT },
 	{ "max_depth 2 forward", NULL, "forward_rfc822.eml", tune_depth2,
 	  INTAKE_ERROR_LIMIT },
 	{ "max_message_bytes", NULL, "qq_foxmail.eml", tune_size,
@@ -264,6 +314,104 @@ static const struct limit_case limit_cases[] = {
 	  INTAKE_ERROR_LIMIT },
 	{ "max_header_bytes", NULL, "auto_reply.eml", tune_header,
 	  INTAKE_ERROR_LIMIT },
+};
+
+/* Messages written by a generator that must parse into what is said. */
+struct gen_case {
+	const char *label;
+	void (*make)(FILE *f);
+	const char *subject;	/* NULL: not checked */
+	const char *body_has;
+	size_t body_max;	/* 0: not checked */
+	unsigned n_parts;
+	unsigned n_att;
+	const char *att0_name;	/* of the first attachment */
+	unsigned att0_depth;
+};
+
+static void
+make_long_body(FILE *f)
+{
+	fputs("From: a@b\nSubject: long\nContent-Type: text/plain; "
+	      "charset=utf-8\n\n", f);
+	for (int i = 0; i < 300000; i++)
+		fputs("质量月\n", f);	/* 3 MB */
+}
+
+static void
+make_leading_space(FILE *f)
+{
+	fputs("          \nFrom: a@b\nSubject: leading\n\nbody\n", f);
+}
+
+static void
+make_b64_forward(FILE *f)
+{
+	static const char inner[] =
+		"From: x@y\nSubject: inner\n"
+		"Content-Type: multipart/mixed; boundary=in\n\n"
+		"--in\nContent-Type: text/plain; charset=utf-8\n\n图2：内层\n"
+		"--in\nContent-Type: application/pdf; name=inner.pdf\n"
+		"Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--in--\n";
+	char *b64 = g_base64_encode((const guchar *)inner, strlen(inner));
+
+	fprintf(f, "From: a@b\nSubject: b64 forward\n"
+		"Content-Type: multipart/mixed; boundary=out\n\n"
+		"--out\nContent-Type: text/plain\n\nsee below\n"
+		"--out\nContent-Type: message/rfc822\n"
+		"Content-Disposition: attachment; filename=fw.eml\n"
+		"Content-Transfer-Encoding: base64\n\n%s\n--out--\n", b64);
+	g_free(b64);
+}
+
+static void
+make_signed(FILE *f)
+{
+	fputs("From: a@b\nSubject: signed\nContent-Type: multipart/signed; "
+	      "protocol=\"application/pgp-signature\"; boundary=s\n\n"
+	      "--s\nContent-Type: multipart/mixed; boundary=m\n\n"
+	      "--m\nContent-Type: text/plain\n\nsigned text\n"
+	      "--m\nContent-Type: image/jpeg; name=a.jpg\n"
+	      "Content-Transfer-Encoding: base64\n\n/9j/4AAQ\n--m--\n"
+	      "--s\nContent-Type: application/pgp-signature; "
+	      "name=signature.asc\n\n-----BEGIN PGP SIGNATURE-----\n"
+	      "--s--\n", f);
+}
+
+static void
+make_gbk_no_charset(FILE *f)
+{
+	fputs("From: a@b\nSubject: gbk\nContent-Type: text/plain\n"
+	      "Content-Transfer-Encoding: 8bit\n\n"
+	      "\xd6\xca\xc1\xbf\xd4\xc2\xbb\xee\xb6\xaf\n", f);
+}
+
+static void
+make_apple_split(FILE *f)
+{
+	fputs("From: a@b\nSubject: split\n"
+	      "Content-Type: multipart/mixed; boundary=a\n\n"
+	      "--a\nContent-Type: text/plain; charset=utf-8\n\n图1：甲\n"
+	      "--a\nContent-Type: image/jpeg; name=1.jpg\n"
+	      "Content-Disposition: inline; filename=1.jpg\n"
+	      "Content-Transfer-Encoding: base64\n\n/9j/4AAQ\n"
+	      "--a\nContent-Type: text/plain; charset=utf-8\n\n图2：乙\n"
+	      "--a--\n", f);
+}
+
+static const struct gen_case gen_cases[] = {
+	{ "3 MB body cut at 1 MiB", make_long_body, "long", "质量月\n",
+	  1024 * 1024, 1, 0, NULL, 0 },
+	{ "white space before the headers", make_leading_space, "leading",
+	  "body", 0, 1, 0, NULL, 0 },
+	{ "base64 message/rfc822", make_b64_forward, "b64 forward",
+	  "图2：内层", 0, 6, 1, "inner.pdf", 1 },
+	{ "multipart/signed", make_signed, "signed", "signed text", 0, 5, 1,
+	  "a.jpg", 0 },
+	{ "GBK body without charset", make_gbk_no_charset, "gbk", "质量月活动",
+	  0, 1, 0, NULL, 0 },
+	{ "text, picture, text", make_apple_split, "split", "图1：甲\n图2：乙",
+	  0, 4, 1, "1.jpg", 0 },
 };
 
 /* ---- helpers --------------------------------------------------------- */
@@ -387,9 +535,8 @@ run_case(const struct msg_case *c)
 	if (c->body != NULL)
 		T_STREQ(N("body_text"), m->body_text, c->body);
 	for (int i = 0; i < 3 && c->body_has[i] != NULL; i++)
-		T_CHECK((N("body has"), g_strlcat(name, i == 0 ? " #1" :
-						  i == 1 ? " #2" : " #3",
-						  sizeof(name)), name),
+		T_CHECK((g_snprintf(name, sizeof(name), "%s body has #%d",
+				    c->file, i + 1), name),
 			m->body_text && strstr(m->body_text, c->body_has[i]));
 	if (c->body_not != NULL)
 		T_CHECK(N("body lacks unwanted text"),
@@ -489,6 +636,63 @@ run_limit(const struct limit_case *c)
 	g_free(path);
 }
 
+static void
+run_gen(const struct gen_case *c)
+{
+	char *work = g_dir_make_tmp("intake-msg-XXXXXX", NULL);
+	char *gen = g_dir_make_tmp("intake-gen-XXXXXX", NULL);
+	char *path = g_build_filename(gen, "m.eml", NULL);
+	struct limits_config lim;
+	struct message *m;
+	GError *err = NULL;
+	FILE *f = fopen(path, "w");
+	char name[256];
+
+#define N(what) (g_snprintf(name, sizeof(name), "gen %s %s", c->label, \
+			    what), name)
+	if (f != NULL) {
+		c->make(f);
+		fclose(f);
+	}
+	config_limits_defaults(&lim);
+	m = message_parse(path, work, &lim, &err);
+	T_CHECK(N("parses"), m != NULL);
+	if (m != NULL) {
+		const struct msg_part *p0 = m->parts->len > 0 ?
+			g_ptr_array_index(m->parts, 0) : NULL;
+
+		if (c->subject != NULL)
+			T_STREQ(N("subject"), m->subject, c->subject);
+		T_CHECK(N("body has"), strstr(m->body_text, c->body_has));
+		T_CHECK(N("body is UTF-8"),
+			g_utf8_validate(m->body_text, -1, NULL));
+		if (c->body_max > 0)
+			T_CHECK(N("body bounded"),
+				strlen(m->body_text) <= c->body_max &&
+					strlen(m->body_text) > c->body_max - 16);
+		T_INTEQ(N("n_parts"), m->n_parts, c->n_parts);
+		T_INTEQ(N("attachments"), m->parts->len, c->n_att);
+		if (c->att0_name != NULL) {
+			T_STREQ(N("first name"), p0 ? p0->filename : NULL,
+				c->att0_name);
+			T_INTEQ(N("first depth"), p0 ? p0->depth : 99,
+				c->att0_depth);
+		}
+		T_INTEQ(N("files in work_dir"), count_dir(work), c->n_att);
+	} else {
+		fprintf(stderr, "gen %s: %s\n", c->label,
+			err ? err->message : "?");
+	}
+#undef N
+	g_clear_error(&err);
+	message_free(m);
+	remove_dir(work);
+	remove_dir(gen);
+	g_free(work);
+	g_free(gen);
+	g_free(path);
+}
+
 int
 main(void)
 {
@@ -501,6 +705,8 @@ main(void)
 		run_field(&fields[i]);
 	for (i = 0; i < G_N_ELEMENTS(flags); i++)
 		run_flag(&flags[i]);
+	for (i = 0; i < G_N_ELEMENTS(gen_cases); i++)
+		run_gen(&gen_cases[i]);
 	for (i = 0; i < G_N_ELEMENTS(limit_cases); i++)
 		run_limit(&limit_cases[i]);
 	return t_done();

@@ -40,7 +40,8 @@ static const struct conv_case convs[] = {
 	{ "NUL bytes dropped", "utf-8", "a\0b", 3, 100, "ab" },
 	{ "cut at a character", "utf-8", "质量月", 0, 7, "质量" },
 	{ "incomplete tail dropped", "utf-8", "质量月", 8, 100, "质量" },
-	{ "invalid byte replaced", "gbk", "a\xff" "b", 0, 100, "a\xef\xbf\xbd" "b" },
+	{ "invalid byte replaced", "gbk", "a\xff" "b", 0, 100,
+	  "a\xef\xbf\xbd" "b" },
 	{ "unknown charset", "x-no-such-charset", "abc", 0, 100, "abc" },
 	{ "latin-1", "iso-8859-1", "caf\xe9", 0, 100, "café" },
 	{ "windows-1252", "windows-1252", "\x80", 0, 100, "€" },
@@ -94,7 +95,8 @@ main(void)
 	for (i = 0; i < G_N_ELEMENTS(labels); i++) {
 		g_snprintf(name, sizeof(name), "charset %s",
 			   labels[i].label ? labels[i].label : "(null)");
-		T_STREQ(name, mimetext_charset(labels[i].label), labels[i].want);
+		T_STREQ(name, mimetext_charset(labels[i].label),
+			labels[i].want);
 	}
 	for (i = 0; i < G_N_ELEMENTS(convs); i++) {
 		const struct conv_case *c = &convs[i];
