@@ -19,6 +19,7 @@
  *	0 ok, 1 runtime failure, 2 usage or configuration error.
  */
 #include <errno.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "log.h"
 #include "office.h"
 #include "pipeline.h"
+#include "privs.h"
 
 #define DEFAULT_CONFIG "/etc/intake/intake.conf"
 
@@ -357,6 +359,8 @@ main(int argc, char **argv)
 	struct ctl ctl = {0};
 	int i = 1, rc;
 
+	setlocale(LC_ALL, "");
+	setlocale(LC_NUMERIC, "C"); /* numbers in JSON and files */
 	/* Global options stand before the command; the rest is its own. */
 	while (i < argc && argv[i][0] == '-') {
 		if ((strcmp(argv[i], "-c") == 0 ||
@@ -402,6 +406,12 @@ main(int argc, char **argv)
 	if (ctl.cfg == NULL) {
 		fprintf(stderr, "intakectl: %s\n", err->message);
 		return 2;
+	}
+	/* as root: the service user's files stay the service user's */
+	if (!privs_become_owner(ctl.cfg->state_dir, NULL, &err)) {
+		fprintf(stderr, "intakectl: %s\n", err->message);
+		config_free(ctl.cfg);
+		return 1;
 	}
 	ctl.st = store_open(ctl.cfg->state_dir, &err);
 	if (ctl.st == NULL) {
