@@ -9,14 +9,25 @@
  *	Polls the contact mailbox, files every submission by unit and
  *	replies (DESIGN.md §3).  Without --once it runs a cycle every
  *	poll_interval seconds until SIGTERM, which finishes the current
- *	message first.  SIGHUP reloads intake.conf and units.conf; an
- *	invalid new configuration is logged and the old one kept.
+ *	message first.  While the mailbox cannot be reached the pause
+ *	doubles after each failed cycle, up to 10 x poll_interval, and is
+ *	back to poll_interval after the first good one.  SIGHUP reloads
+ *	intake.conf and units.conf and starts a cycle; an invalid new
+ *	configuration is logged and the old one kept.
+ *
+ *	Under systemd (Type=notify): READY=1 once recovered and ready,
+ *	STATUS= after every cycle (its time and counts, what is pending and
+ *	failed, whether the mailbox was reached), WATCHDOG=1 between
+ *	messages, during downloads and while idle when WatchdogSec is set,
+ *	STOPPING=1 on the way out.
  *
  * EXIT STATUS
  *	0 ok, 1 runtime failure, 2 usage or configuration error.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,12 +40,14 @@
 #include "config.h"
 #include "log.h"
 #include "pipeline.h"
+#include "remind.h"
 #include "report.h"
 #include "smtp.h"
 #include "source.h"
 #include "store.h"
 
 #define DEFAULT_CONFIG "/etc/intake/intake.conf"
+#define BACKOFF_MAX 10 /* x poll_interval, while the mailbox fails */
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
@@ -150,6 +163,50 @@ idle(unsigned seconds)
 	}
 }
 
+/* The pause after a cycle: poll_interval, doubled for each cycle in a row
+ * that could not reach the mailbox, at most BACKOFF_MAX times it. */
+static unsigned
+pause_after(const struct intake_config *cfg, unsigned failures)
+{
+	uint64_t wait = cfg->poll_interval;
+
+	for (unsigned i = 0; i < failures && wait < (uint64_t)BACKOFF_MAX *
+						       cfg->poll_interval;
+	     i++)
+		wait *= 2;
+	return (unsigned)MIN(wait, (uint64_t)BACKOFF_MAX * cfg->poll_interval);
+}
+
+/* STATUS= for systemctl status: when the last cycle ran, what it did,
+ * what waits, and whether the mailbox was reached. */
+static void
+notify_status(struct store *st, const struct pipeline_stats *stats,
+	      time_t t0, unsigned pause)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
+	g_autofree char *when = g_date_time_format(now, "%Y-%m-%d %H:%M:%S");
+	g_autoptr(GString) line = g_string_new("STATUS=");
+	GArray *pending = store_messages_in_state(st, MSG_PENDING, NULL);
+	GArray *failed = store_messages_in_state(st, MSG_FAILED, NULL);
+
+	g_string_append_printf(line, "last cycle %s (%lds): %u new, "
+			       "%u processed, %u failed, %u replies sent; "
+			       "%u pending, %u failed in all",
+			       when ? when : "?", (long)(time(NULL) - t0),
+			       stats->fetched, stats->processed, stats->failed,
+			       stats->sent, pending ? pending->len : 0,
+			       failed ? failed->len : 0);
+	if (!stats->source_ok)
+		g_string_append_printf(line, "; mailbox unreachable, next "
+				       "attempt in %us: %s", pause,
+				       stats->source_error);
+	sd_notify(0, line->str);
+	if (pending)
+		g_array_unref(pending);
+	if (failed)
+		g_array_unref(failed);
+}
+
 static struct intake_config *
 reload(struct intake_config *cfg, const char *path)
 {
@@ -200,8 +257,11 @@ main(int argc, char **argv)
 	struct intake_config *cfg;
 	struct store *st;
 	struct pipeline_opts opts = {0};
+	unsigned source_failures = 0;
 	int lock_fd, rc = 0;
 
+	setlocale(LC_ALL, "");
+	setlocale(LC_NUMERIC, "C"); /* numbers in JSON and files */
 	ctx = g_option_context_new("- the intake daemon");
 	g_option_context_set_summary(
 		ctx, "Polls the contact mailbox, files submissions by unit and "
@@ -251,7 +311,16 @@ main(int argc, char **argv)
 	opts.dry_run = dry_run;
 	opts.stop = &stop_flag;
 	opts.tick = tick;
-	sd_watchdog_enabled(0, &watchdog_usec);
+	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
+		watchdog_usec = 0;
+	if (watchdog_usec != 0 &&
+	    (uint64_t)cfg->limits.worker_seconds * G_USEC_PER_SEC >=
+		    watchdog_usec)
+		log_warn("[limits] worker_seconds (%u) is not shorter than the "
+			 "watchdog's %" G_GUINT64_FORMAT " s: a slow message "
+			 "would have systemd kill the daemon",
+			 cfg->limits.worker_seconds,
+			 (guint64)(watchdog_usec / G_USEC_PER_SEC));
 	sd_notify(0, "READY=1");
 	log_info("started (%s, %zu units)%s", cfg->mailbox_url, cfg->n_units,
 		 dry_run ? ", dry run" : "");
@@ -259,7 +328,15 @@ main(int argc, char **argv)
 	while (!stop_requested) {
 		struct pipeline_stats stats;
 		time_t t0 = time(NULL);
+		unsigned pause;
 
+		/* the office's daily digest, queued to go out in this cycle */
+		if (!opts.dry_run &&
+		    !remind_digest_due(cfg, st, (int64_t)time(NULL), NULL,
+				       &err)) {
+			log_error("digest: %s", err->message);
+			g_clear_error(&err);
+		}
 		if (!pipeline_cycle(cfg, st, &opts, &stats, &err)) {
 			log_error("cycle: %s", err->message);
 			g_clear_error(&err);
@@ -281,11 +358,21 @@ main(int argc, char **argv)
 				log_error("report %s: %s", cfg->report_path,
 					  rerr->message);
 		}
-		sd_notifyf(0,
-			   "STATUS=last cycle %lds ago: %u new, %u processed, "
-			   "%u failed, %u replies sent",
-			   (long)(time(NULL) - t0), stats.fetched,
-			   stats.processed, stats.failed, stats.sent);
+		/* a mailbox that fails is tried less and less often */
+		if (stats.source_ok) {
+			if (source_failures > 0)
+				log_info("mailbox reachable again after %u "
+					 "failed cycle(s)", source_failures);
+			source_failures = 0;
+		} else if (source_failures < UINT_MAX) {
+			source_failures++;
+		}
+		pause = pause_after(cfg, source_failures);
+		if (!stats.source_ok && !once)
+			log_warn("mailbox unreachable %u cycle(s) in a row: "
+				 "next attempt in %u s", source_failures,
+				 pause);
+		notify_status(st, &stats, t0, pause);
 		if (watchdog_usec)
 			sd_notify(0, "WATCHDOG=1");
 		if (once) {
@@ -294,7 +381,7 @@ main(int argc, char **argv)
 				rc = 1;
 			break;
 		}
-		idle(cfg->poll_interval);
+		idle(pause);
 		if (reload_requested) {
 			reload_requested = 0;
 			cfg = reload(cfg, config_path);

@@ -1,5 +1,11 @@
 /*
  * check.c - from parsed parts to checked items (content only)
+ *
+ * Containers are opened one level: the members of a zip, rar or 7z
+ * archive, and the attachments inside an Outlook winmail.dat (TNEF), are
+ * checked as if attached.  An archive inside winmail.dat is opened too
+ * (Outlook wraps what was attached, it adds no level); an archive inside
+ * an archive, or a winmail.dat inside either, is refused.
  */
 #include <glib/gstdio.h>
 #include <string.h>
@@ -11,6 +17,7 @@
 #include "rawstore.h"
 #include "rules.h"
 #include "sniff.h"
+#include "tnef.h"
 #include "video.h"
 
 void
@@ -111,6 +118,13 @@ check_file(const struct intake_config *cfg, const char *name,
 			rules_summary(name, sn, size, &ci->it.reason);
 		ci->docx_has_media = sn->docx_has_media;
 		break;
+	case SNIFF_OUTLOOK_MSG:
+		ci->it.type = ITEM_OTHER;
+		ci->it.accepted = false;
+		ci->it.reason = g_strdup_printf(
+			"附件“%s”：Outlook 邮件文件（.msg）无法处理，"
+			"请将其中的附件直接作为附件发送", name);
+		break;
 	default:
 		ci->it.type = ITEM_OTHER;
 		ci->it.accepted = false;
@@ -123,15 +137,13 @@ check_file(const struct intake_config *cfg, const char *name,
 /* The members of an archive, checked as if attached (one level). */
 static bool
 check_archive(const struct intake_config *cfg, const char *name,
-	      const char *path, const char *work_dir, unsigned index,
+	      const char *path, const char *work_dir, const char *sub,
 	      GPtrArray *items, GError **error)
 {
 	g_autofree char *dir = NULL;
 	g_autoptr(GError) aerr = NULL;
 	GPtrArray *members = NULL;
-	char sub[32];
 
-	g_snprintf(sub, sizeof(sub), "archive-%u", index);
 	dir = g_build_filename(work_dir, sub, NULL);
 	if (g_mkdir_with_parents(dir, 0700) != 0) {
 		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
@@ -193,6 +205,88 @@ fail:
 	return false;
 }
 
+/* A refusal of a whole container file, with its reason. */
+static void
+check_refuse(GPtrArray *items, const char *name, const char *path,
+	     char *reason)
+{
+	struct check_item *ci = g_new0(struct check_item, 1);
+
+	ci->it.name = g_strdup(name);
+	ci->it.type = ITEM_OTHER;
+	ci->it.reason = reason;
+	ci->src = g_strdup(path);
+	ci->ext = check_ext(name);
+	g_ptr_array_add(items, ci);
+}
+
+/* The attachments inside winmail.dat, checked as if attached. */
+static bool
+check_tnef(const struct intake_config *cfg, const char *name,
+	   const char *path, const char *work_dir, unsigned index,
+	   GPtrArray *items, GError **error)
+{
+	g_autofree char *dir = NULL;
+	g_autoptr(GError) terr = NULL;
+	GPtrArray *members = NULL;
+	char sub[32];
+	bool ok = false;
+
+	g_snprintf(sub, sizeof(sub), "tnef-%u", index);
+	dir = g_build_filename(work_dir, sub, NULL);
+	if (g_mkdir_with_parents(dir, 0700) != 0) {
+		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
+			    "cannot create %s", dir);
+		return false;
+	}
+	if (!tnef_extract(path, dir, &cfg->limits, &members, &terr)) {
+		if (terr->code == INTAKE_ERROR_IO) {
+			g_propagate_error(error, g_steal_pointer(&terr));
+			return false;
+		}
+		check_refuse(items, name, path,
+			     g_strdup_printf("附件“%s”（Outlook 附件包）：%s",
+					     name, terr->message));
+		return true;
+	}
+	for (unsigned i = 0; i < members->len; i++) {
+		struct tnef_member *tm = g_ptr_array_index(members, i);
+		struct sniff_result sn;
+		struct check_item *ci;
+		char asub[48];
+
+		if (!sniff_file(tm->path, &sn, error))
+			goto out;
+		if (check_is_archive(sn.kind)) {
+			g_snprintf(asub, sizeof(asub), "%s-archive-%u", sub, i);
+			if (!check_archive(cfg, tm->name, tm->path, work_dir,
+					   asub, items, error))
+				goto out;
+			continue;
+		}
+		if (sn.kind == SNIFF_TNEF) {
+			check_refuse(items, tm->name, tm->path,
+				     g_strdup_printf("附件“%s”中的“%s”又是一个 "
+						     "Outlook 附件包，无法处理，"
+						     "请将其中的附件直接作为附件"
+						     "发送", name, tm->name));
+			continue;
+		}
+		ci = check_file(cfg, tm->name, tm->path, tm->size, false, &sn,
+				error);
+		if (ci == NULL) {
+			if (error != NULL && *error != NULL)
+				goto out;
+			continue;
+		}
+		g_ptr_array_add(items, ci);
+	}
+	ok = true;
+out:
+	g_ptr_array_unref(members);
+	return ok;
+}
+
 GPtrArray *
 check_message(const struct intake_config *cfg, const struct message *msg,
 	      const char *work_dir, GError **error)
@@ -209,8 +303,17 @@ check_message(const struct intake_config *cfg, const struct message *msg,
 		if (!sniff_file(p->path, &sn, error))
 			goto fail;
 		if (check_is_archive(sn.kind)) {
+			char sub[32];
+
+			g_snprintf(sub, sizeof(sub), "archive-%u", i);
 			if (!check_archive(cfg, p->filename, p->path, work_dir,
-					   i, items, error))
+					   sub, items, error))
+				goto fail;
+			continue;
+		}
+		if (sn.kind == SNIFF_TNEF) {
+			if (!check_tnef(cfg, p->filename, p->path, work_dir, i,
+					items, error))
 				goto fail;
 			continue;
 		}
@@ -247,7 +350,13 @@ check_path(const struct intake_config *cfg, const char *name,
 	if (!sniff_file(path, &sn, error))
 		goto fail;
 	if (check_is_archive(sn.kind)) {
-		if (!check_archive(cfg, name, path, work_dir, 0, items, error))
+		if (!check_archive(cfg, name, path, work_dir, "archive-0",
+				   items, error))
+			goto fail;
+		return items;
+	}
+	if (sn.kind == SNIFF_TNEF) {
+		if (!check_tnef(cfg, name, path, work_dir, 0, items, error))
 			goto fail;
 		return items;
 	}

@@ -15,8 +15,13 @@
  *		junk or auto_reply; any List-* header; a null return path;
  *		a sender whose local part is mailer-daemon, postmaster or a
  *		no-reply variant; the mailbox's own address in From; our
- *		own X-Intake-Loop header; then, as a secondary signal only
- *		when the message carries no attachment, an out-of-office
+ *		own X-Intake-Loop header; X-Autoreply or X-Autorespond
+ *		(QQ Mail, vacation programs); any other multipart/report (read
+ *		receipts, abuse feedback); a subject that begins with an
+ *		auto-reply label and a colon ("自动回复：", "Automatic
+ *		reply:", as Outlook and QQ Mail write them, attachments or
+ *		not); then, as a secondary signal only when the message
+ *		carries no attachment, an out-of-office word anywhere in the
  *		subject (自动回复, Automatic reply, Out of Office, 休假, ...).
  *
  *	X-Auto-Response-Suppress is not a reason by itself: Outlook puts
@@ -50,6 +55,12 @@ static const char *const robot_locals[] = {
 static const char *const noreply_prefixes[] = {
 	"noreply", "no-reply", "no_reply", "donotreply", "do-not-reply",
 	"do_not_reply",
+};
+
+/* Labels an auto-reply's subject begins with, before ':' or '：'. */
+static const char *const auto_labels[] = {
+	"自动回复", "自动答复", "auto-reply", "autoreply", "auto reply",
+	"automatic reply", "out of office", "out-of-office",
 };
 
 static const char *const auto_precedence[] = {
@@ -149,6 +160,39 @@ cls_sender_is(const struct message *msg, bool robots, bool noreply)
 	return false;
 }
 
+/* The subject begins (after blanks) with a label, then ':' or '：'. */
+static bool
+cls_labelled(const char *subject)
+{
+	const char *p = subject;
+	size_t i, n;
+
+	if (p == NULL)
+		return false;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	for (i = 0; i < G_N_ELEMENTS(auto_labels); i++) {
+		n = strlen(auto_labels[i]);
+		if (g_ascii_strncasecmp(p, auto_labels[i], n) != 0)
+			continue;
+		while (p[n] == ' ')
+			n++;
+		if (p[n] == ':' || strncmp(p + n, "：", strlen("：")) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A multipart/report other than a delivery status (those are bounces):
+ * read receipts (RFC 8098) and abuse reports are machine-made. */
+static bool
+cls_other_report(const struct message *msg)
+{
+	static const char *const report[] = { "multipart/report" };
+
+	return cls_token_is(msg->content_type, report, G_N_ELEMENTS(report));
+}
+
 static bool
 cls_null_sender(const struct message *msg)
 {
@@ -195,6 +239,12 @@ classify_headers(const struct message *msg, const char *own_address,
 		return cls_why(KIND_AUTO, "from our own address", why_r);
 	if (msg->loop_header != NULL)
 		return cls_why(KIND_AUTO, "our loop header", why_r);
+	if (msg->has_autoreply)
+		return cls_why(KIND_AUTO, "X-Autoreply", why_r);
+	if (cls_other_report(msg))
+		return cls_why(KIND_AUTO, "report", why_r);
+	if (cls_labelled(msg->subject))
+		return cls_why(KIND_AUTO, "auto-reply subject", why_r);
 	if (!attachments && cls_contains_any(msg->subject, auto_subjects,
 					     G_N_ELEMENTS(auto_subjects)))
 		return cls_why(KIND_AUTO, "out-of-office subject", why_r);

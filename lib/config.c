@@ -79,7 +79,7 @@ static const struct config_num limits_nums[] = {
 
 static const char *const mailbox_keys[] = {
 	"url", "username", "password_file", "ca_file", "poll_interval",
-	"mark", "allow_insecure", NULL
+	"mark", "allow_insecure", "authserv_id", NULL
 };
 static const char *const smtp_keys[] = {
 	"url", "username", "password_file", "from", "ca_file", "helo", NULL
@@ -297,6 +297,31 @@ bad_keyword:
 	return false;
 }
 
+/* The receiving server's name in Authentication-Results (RFC 8601
+ * authserv-id, usually a host name): printable ASCII, no spaces, no ';'. */
+static bool
+cfg_authserv_id(struct config_file *f, struct intake_config *cfg,
+		GError **error)
+{
+	const char *p;
+
+	if (!config_string(f, "mailbox", "authserv_id", &cfg->authserv_id,
+			   error))
+		return false;
+	if (cfg->authserv_id == NULL)
+		return true;
+	for (p = cfg->authserv_id; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
+		    strchr("()<>,;\\\"/?=", *p) != NULL)
+			break;
+	if (*p == '\0' && p - cfg->authserv_id < 256)
+		return true;
+	config_error(error, f->path, "mailbox", "authserv_id",
+		     "\"%s\" is not a server name as Authentication-Results "
+		     "writes it (e.g. mx.example.com)", cfg->authserv_id);
+	return false;
+}
+
 static bool
 cfg_mailbox(struct config_file *f, struct intake_config *cfg, GError **error)
 {
@@ -335,7 +360,8 @@ cfg_mailbox(struct config_file *f, struct intake_config *cfg, GError **error)
 			 error) ||
 	    !cfg_mark(f, cfg, error) ||
 	    !config_bool(f, "mailbox", "allow_insecure", &cfg->allow_insecure,
-			 error))
+			 error) ||
+	    !cfg_authserv_id(f, cfg, error))
 		return false;
 	cfg->poll_interval = (unsigned)poll;
 	return true;
@@ -718,6 +744,7 @@ config_free(struct intake_config *cfg)
 	secret_free(cfg->mailbox_password);
 	g_free(cfg->mailbox_ca_file);
 	g_free(cfg->mark_arg);
+	g_free(cfg->authserv_id);
 	g_free(cfg->smtp_url);
 	g_free(cfg->smtp_user);
 	secret_free(cfg->smtp_password);

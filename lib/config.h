@@ -79,6 +79,8 @@ struct intake_config {
 	enum mark_mode mark;
 	char *mark_arg;         /* keyword for flag (default $Filed), folder */
 	bool allow_insecure;    /* allow imap:// and smtp:// without TLS */
+	char *authserv_id;      /* whose Authentication-Results to believe
+				   (authres.h); NULL: nobody's */
 
 	/* [smtp]; smtp_url NULL: this intake sends no replies */
 	char *smtp_url;

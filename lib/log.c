@@ -27,6 +27,9 @@ log_verbose(void)
 	return log_debug_on;
 }
 
+static void log_vemit(int prio, const char *tag, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
 static void
 log_vemit(int prio, const char *tag, const char *fmt, va_list ap)
 {

@@ -113,6 +113,7 @@ message_free(struct message *msg)
 	g_free(msg->report_original_id);
 	g_free(msg->body_text);
 	g_free(msg->body_html);
+	g_free(msg->forward_subject);
 	if (msg->parts != NULL)
 		g_ptr_array_unref(msg->parts);
 	g_free(msg);
@@ -593,6 +594,11 @@ msg_return_path(const char *value)
 	return v;
 }
 
+/* Auto-reply markers other than RFC 3834's (QQ Mail, vacation). */
+static const char *const autoreply_headers[] = {
+	"X-Autoreply", "X-Autorespond",
+};
+
 static void
 msg_headers(struct message *msg, GMimeMessage *m)
 {
@@ -635,6 +641,13 @@ msg_headers(struct message *msg, GMimeMessage *m)
 	msg->auto_submitted = msg_header(obj, "Auto-Submitted");
 	msg->precedence = msg_header(obj, "Precedence");
 	msg->loop_header = msg_header(obj, "X-Intake-Loop");
+	for (i = 0; i < (int)G_N_ELEMENTS(autoreply_headers); i++) {
+		const char *v = g_mime_object_get_header(obj,
+							 autoreply_headers[i]);
+
+		if (v != NULL && g_ascii_strcasecmp(v, "no") != 0)
+			msg->has_autoreply = true;
+	}
 	msg->auto_response_suppress = msg_header(obj,
 						 "X-Auto-Response-Suppress");
 	msg->authentication_results = msg_header(obj,
@@ -653,6 +666,109 @@ msg_headers(struct message *msg, GMimeMessage *m)
 }
 
 /* ---- the entry point ------------------------------------------------ */
+
+/*
+ * Inline forwards: a separator line of dashes around one of the words
+ * the mail clients write, then a header block (发件人/From, 发送时间/Sent,
+ * 收件人/To, 主题/Subject), possibly quoted with "> ".  The first
+ * Subject line within FWD_BLOCK_LINES after a separator is taken.
+ */
+#define FWD_SCAN_LINES 20000	/* lines of body looked at */
+#define FWD_BLOCK_LINES 12	/* header lines after the separator */
+
+static bool
+msg_forward_separator(const char *line)
+{
+	static const char *const words[] = {
+		"转发的邮件", "转发邮件", "原始邮件", "原邮件",
+		"Forwarded Message", "Forwarded message", "Original Message",
+		"Original message", "Weitergeleitete Nachricht",
+	};
+
+	if (strstr(line, "---") == NULL && strstr(line, "___") == NULL &&
+	    strstr(line, "——") == NULL)
+		return false;
+	for (size_t i = 0; i < G_N_ELEMENTS(words); i++)
+		if (strstr(line, words[i]) != NULL)
+			return true;
+	return false;
+}
+
+/* The value of a "主题:" / "Subject:" line, or NULL. */
+static const char *
+msg_forward_subject_value(const char *line)
+{
+	static const char *const keys[] = {
+		"主题", "主 题", "主　题", "標題", "标题", "Subject", "subject",
+		"SUBJECT", "*Subject", "**Subject",
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+		const char *p;
+
+		if (!g_str_has_prefix(line, keys[i]))
+			continue;
+		p = line + strlen(keys[i]);
+		while (*p == ' ' || *p == '\t' || *p == '*')
+			p++;
+		if (*p == ':')
+			return p + 1;
+		if (g_str_has_prefix(p, "："))
+			return p + strlen("：");
+	}
+	return NULL;
+}
+
+/* Leading quote marks and white space (ASCII and ideographic). */
+static const char *
+msg_forward_unquote(const char *line)
+{
+	for (;;) {
+		if (*line == '>' || *line == ' ' || *line == '\t')
+			line++;
+		else if (g_str_has_prefix(line, "　"))
+			line += strlen("　");
+		else
+			return line;
+	}
+}
+
+static char *
+msg_forward_subject(const char *body)
+{
+	const char *p = body;
+	unsigned n = 0, after = 0;
+	bool in_block = false;
+
+	while (p != NULL && *p != '\0' && n++ < FWD_SCAN_LINES) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		g_autofree char *line = g_strndup(p, MIN(len, MSG_LINE_MAX));
+		const char *l = msg_forward_unquote(line);
+		const char *v;
+
+		p = nl != NULL ? nl + 1 : NULL;
+		if (msg_forward_separator(l)) {
+			in_block = true;
+			after = 0;
+			continue;
+		}
+		if (!in_block)
+			continue;
+		if (++after > FWD_BLOCK_LINES) {
+			in_block = false;
+			continue;
+		}
+		if ((v = msg_forward_subject_value(l)) != NULL) {
+			char *subject = msgdec_clean_line(v, MSG_LINE_MAX);
+
+			if (subject != NULL && *subject != '\0')
+				return subject;
+			g_free(subject);
+		}
+	}
+	return NULL;
+}
 
 static GMimeParserOptions *
 msg_parser_options(void)
@@ -746,6 +862,7 @@ message_parse(const char *raw_path, const char *work_dir,
 	}
 	msg->body_text = g_string_free(w.body, FALSE);
 	w.body = NULL;
+	msg->forward_subject = msg_forward_subject(msg->body_text);
 	ok = true;
 out:
 	if (!ok) {

@@ -51,6 +51,8 @@ struct message {
 	char *precedence;
 	bool has_list_header;  /* any List-* header */
 	char *loop_header;     /* our X-Intake-Loop, if present */
+	bool has_autoreply;    /* X-Autoreply or X-Autorespond (QQ Mail,
+				  vacation programs), other than "no" */
 	char *auto_response_suppress;
 	char *authentication_results;
 	char *content_type;    /* top-level, "multipart/mixed" */
@@ -65,6 +67,13 @@ struct message {
 
 	GPtrArray *parts;   /* struct msg_part *, in message order */
 	unsigned n_parts;   /* MIME parts seen, all kinds */
+
+	/* An inline forward in body_text ("-------- 转发的邮件 --------",
+	 * "-----Original Message-----", "------------------ 原始邮件
+	 * ------------------", ...): the Subject / 主题 line of the first
+	 * forwarded header block, UTF-8, one line; NULL when there is none.
+	 * Forwards attached as message/rfc822 are parts, not this. */
+	char *forward_subject;
 };
 
 struct message *message_parse(const char *raw_path, const char *work_dir,

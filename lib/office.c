@@ -3,6 +3,7 @@
  */
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <time.h>
 
 #include "office.h"
 #include "rules.h"
@@ -130,6 +131,11 @@ office_status(const struct intake_config *cfg, struct store *st, bool json,
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autofree char *deadline = NULL;
 	int64_t unidentified = 0, failed = 0, failed_replies = 0;
+	int64_t expiring = 0;
+	g_autofree char *expiring_sql = g_strdup_printf(
+		"SELECT COUNT(*) FROM items WHERE type='link' AND accepted=1"
+		" AND state='active' AND expires>0 AND expires<%" G_GINT64_FORMAT,
+		(int64_t)time(NULL) + 3 * 86400);
 	unsigned counts[3] = {0, 0, 0};
 
 	if (!office_count(st,
@@ -141,7 +147,8 @@ office_status(const struct intake_config *cfg, struct store *st, bool json,
 			  &failed, error) ||
 	    !office_count(st,
 			  "SELECT COUNT(*) FROM outbox WHERE state='failed'",
-			  &failed_replies, error))
+			  &failed_replies, error) ||
+	    !office_count(st, expiring_sql, &expiring, error))
 		return false;
 	if (cfg->deadline != NULL)
 		deadline = g_date_time_format(cfg->deadline,
@@ -219,6 +226,9 @@ office_status(const struct intake_config *cfg, struct store *st, bool json,
 	}
 	json_builder_end_array(b);
 	office_add_int(b, "unidentified_messages", unidentified);
+	office_add_int(b, "failed_messages", failed);
+	office_add_int(b, "failed_replies", failed_replies);
+	office_add_int(b, "links_expiring", expiring);
 	json_builder_end_object(b);
 	if (json) {
 		office_json_out(b, out);
@@ -235,6 +245,9 @@ office_status(const struct intake_config *cfg, struct store *st, bool json,
 	if (failed_replies)
 		g_string_append_printf(out, "；发送失败的回复 %" G_GINT64_FORMAT,
 				       failed_replies);
+	if (expiring)
+		g_string_append_printf(out, "；3 天内过期、尚待下载的大附件"
+				       "链接 %" G_GINT64_FORMAT, expiring);
 	g_string_append(out, "\n");
 	return true;
 }
@@ -308,9 +321,12 @@ office_messages(const struct intake_config *cfg, struct store *st,
 {
 	sqlite3_stmt *stmt = store_prepare(
 		st,
-		"SELECT id, message_id, from_addr, subject, arrived, unit,"
-		" state, kind, verdict, error FROM messages"
-		" WHERE ?1 IS NULL OR state=?1 ORDER BY id",
+		"SELECT m.id, m.message_id, m.from_addr, m.subject, m.arrived,"
+		" m.unit, m.state, m.kind, m.verdict, m.error, m.untrusted_from,"
+		" o.state, o.rcpt, o.last_error FROM messages m"
+		" LEFT JOIN outbox o ON o.id=(SELECT MAX(id) FROM outbox"
+		" WHERE message=m.id AND kind='reply')"
+		" WHERE ?1 IS NULL OR m.state=?1 ORDER BY m.id",
 		error);
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	int rc;
@@ -330,6 +346,10 @@ office_messages(const struct intake_config *cfg, struct store *st,
 		const char *kind = (const char *)sqlite3_column_text(stmt, 7);
 		const char *verdict = (const char *)sqlite3_column_text(stmt, 8);
 		const char *err = (const char *)sqlite3_column_text(stmt, 9);
+		bool untrusted = sqlite3_column_int(stmt, 10) != 0;
+		const char *rstate = (const char *)sqlite3_column_text(stmt, 11);
+		const char *rcpt = (const char *)sqlite3_column_text(stmt, 12);
+		const char *rerr = (const char *)sqlite3_column_text(stmt, 13);
 		g_autofree char *iso = office_time_iso(cfg, arrived);
 		GPtrArray *items = store_items_of_message(st, id, error);
 
@@ -348,6 +368,13 @@ office_messages(const struct intake_config *cfg, struct store *st,
 		office_add_str(b, "kind", kind);
 		office_add_str(b, "verdict", verdict);
 		office_add_str(b, "error", err);
+		/* the reply: queued, sent or failed (with the server's text) */
+		office_add_str(b, "reply_state", rstate);
+		office_add_str(b, "reply_to", rcpt);
+		office_add_str(b, "reply_error", rerr);
+		/* Authentication-Results said the From was forged */
+		json_builder_set_member_name(b, "from_trusted");
+		json_builder_add_boolean_value(b, !untrusted);
 		json_builder_set_member_name(b, "items");
 		json_builder_begin_array(b);
 		for (unsigned i = 0; i < items->len; i++)
@@ -365,9 +392,16 @@ office_messages(const struct intake_config *cfg, struct store *st,
 				kind ? kind : "-", verdict ? verdict : "-",
 				unit ? unit : "（单位未定）",
 				from ? from : "-", subject ? subject : "");
+			if (untrusted)
+				g_string_append(out, "    发件人地址未通过验证"
+						"（DMARC/SPF/DKIM），未用于确定单位\n");
 			if (err)
 				g_string_append_printf(out, "    错误：%s\n",
 						       err);
+			if (rstate != NULL && strcmp(rstate, "failed") == 0)
+				g_string_append_printf(
+					out, "    回复 %s 发送失败：%s\n",
+					rcpt ? rcpt : "-", rerr ? rerr : "");
 			for (unsigned i = 0; i < items->len; i++)
 				office_item_text(out,
 						 g_ptr_array_index(items, i));

@@ -1,5 +1,26 @@
 /*
  * pipeline.c - one cycle: discover, fetch, process, reply, mark
+ *
+ * The durable order (DESIGN.md §3), and where each step is done:
+ *   fetch    pipeline_fetch_one(): a \Seen restore owed is noted first
+ *            (IMAP's BODY[] sets \Seen on an unseen message); the message
+ *            is spooled while it is hashed, fsynced, renamed into raw/
+ *            and raw/<aa>/ fsynced (rawstore_spool_commit); only then ONE
+ *            transaction records it, moves the cursor and drops the note.
+ *   process  pipeline_process_locked(): the attempt is counted in its own
+ *            transaction before the worker starts; the worker
+ *            (process_message, process.h) files items with temp + fsync +
+ *            rename + fsync of the folder, then commits items, dossier,
+ *            queued reply and the message's state in ONE transaction.
+ *   reply    pipeline_send_outbox(): only committed mail is sent; a crash
+ *            between the server's 250 and store_outbox_sent() sends that
+ *            one reply again (the only duplicate the design allows).
+ *   mark     pipeline_replay_flags(): only after the commit, from the
+ *            mark_pending column, so a crash before it is redone.
+ * A crash anywhere leaves work that pipeline_recover() and the next cycle
+ * finish: spool and temp files and work/ are removed, unfinished moves
+ * into .withdrawn/ are completed, files under units/ that no item owns are
+ * removed, and owed \Seen restores are replayed when the mailbox opens.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -7,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,62 +86,215 @@ pipeline_rmtree(const char *path, unsigned depth)
 	rmdir(path);
 }
 
+/*
+ * An item replaced or withdrawn by a committed transaction whose file was
+ * not yet moved into .withdrawn/ (process.c and intakectl withdraw move it
+ * after the commit, then record the new place): move it now, or, when the
+ * move was done and only its record is missing, find the file by its hash
+ * among the files of .withdrawn/ that no item owns.  Must run before
+ * filing_cleanup(), which would remove that file as unknown.
+ */
+static bool
+pipeline_find_aside(const struct intake_config *cfg, GHashTable *known,
+		    const struct store_item *it, char **aside_r)
+{
+	g_autofree char *folder = g_path_get_dirname(it->path);
+	g_autofree char *unit = g_path_get_dirname(folder); /* units/<u> */
+	g_autofree char *rel = g_build_filename(unit, ".withdrawn", NULL);
+	g_autofree char *dir = g_build_filename(cfg->state_dir, rel, NULL);
+	const char *name;
+	GDir *d;
+
+	if (it->sha256 == NULL || !g_str_has_prefix(unit, "units/") ||
+	    (d = g_dir_open(dir, 0, NULL)) == NULL)
+		return false;
+	while ((name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *cand = g_build_filename(rel, name, NULL);
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+		char sha[SHA256_HEX_LEN + 1];
+
+		if (g_hash_table_contains(known, cand) ||
+		    !g_file_test(path, G_FILE_TEST_IS_REGULAR) ||
+		    g_file_test(path, G_FILE_TEST_IS_SYMLINK) ||
+		    !rawstore_hash_file(path, sha, NULL) ||
+		    strcmp(sha, it->sha256) != 0)
+			continue;
+		*aside_r = g_steal_pointer(&cand);
+		break;
+	}
+	g_dir_close(d);
+	return *aside_r != NULL;
+}
+
+static bool
+pipeline_finish_asides(const struct intake_config *cfg, struct store *st,
+		       GError **error)
+{
+	GPtrArray *items = store_items_not_aside(st, error);
+	GHashTable *known;
+
+	if (items == NULL)
+		return false;
+	known = items->len ? store_known_paths(st, error) : NULL;
+	if (items->len && known == NULL) {
+		g_ptr_array_unref(items);
+		return false;
+	}
+	for (unsigned i = 0; i < items->len; i++) {
+		const struct store_item *it = g_ptr_array_index(items, i);
+		g_autofree char *full = g_build_filename(cfg->state_dir,
+							 it->path, NULL);
+		g_autoptr(GError) err = NULL;
+		char *aside = NULL;
+
+		if (g_file_test(full, G_FILE_TEST_EXISTS)) {
+			if (!filing_move_aside(cfg->state_dir, it->path,
+					       &aside, &err)) {
+				log_warn("recovery: item %" G_GINT64_FORMAT
+					 ": %s", it->id, err->message);
+				continue;
+			}
+		} else if (!pipeline_find_aside(cfg, known, it, &aside)) {
+			log_warn("recovery: item %" G_GINT64_FORMAT ": %s is "
+				 "missing", it->id, it->path);
+			continue;
+		}
+		if (!store_item_set_state(st, it->id, it->state, aside,
+					  &err)) {
+			log_warn("recovery: item %" G_GINT64_FORMAT ": %s",
+				 it->id, err->message);
+		} else {
+			log_info("recovery: item %" G_GINT64_FORMAT " moved "
+				 "aside to %s", it->id, aside);
+			g_hash_table_add(known, g_strdup(aside));
+		}
+		g_free(aside);
+	}
+	if (known != NULL)
+		g_hash_table_unref(known);
+	g_ptr_array_unref(items);
+	return true;
+}
+
+/*
+ * Under the process lock: intakectl (import, assign, reprocess, add,
+ * withdraw) may be filing right now, and its files are not committed yet.
+ */
 bool
 pipeline_recover(const struct intake_config *cfg, struct store *st,
 		 GError **error)
 {
 	g_autofree char *work = g_build_filename(cfg->state_dir, "work", NULL);
-	GHashTable *known;
-	int removed;
+	GHashTable *known = NULL;
+	int removed = -1;
+	int lock = pipeline_lock(cfg, error);
 
+	if (lock < 0)
+		return false;
 	rawstore_cleanup(cfg->state_dir);
 	pipeline_rmtree(work, 0);
+	if (!pipeline_finish_asides(cfg, st, error))
+		goto out;
 	known = store_known_paths(st, error);
 	if (known == NULL)
-		return false;
+		goto out;
 	removed = filing_cleanup(cfg->state_dir, known, error);
 	g_hash_table_unref(known);
-	if (removed < 0)
-		return false;
 	if (removed > 0)
 		log_warn("recovery: removed %d file(s) under units/ that no "
 			 "committed message owns", removed);
-	return true;
+out:
+	close(lock);
+	return removed >= 0;
+}
+
+/* The sink of a download: the spool, and systemd's watchdog told now and
+ * then, since a large message on a slow line takes a while. */
+struct pipeline_sink {
+	struct raw_spool *spool;
+	const struct pipeline_opts *opts;
+	gint64 last_tick;
+};
+
+#define PIPELINE_TICK_USEC (5 * G_USEC_PER_SEC)
+
+static bool
+pipeline_sink_write(const void *buf, size_t len, void *ctx, GError **error)
+{
+	struct pipeline_sink *sk = ctx;
+	gint64 now = g_get_monotonic_time();
+
+	if (now - sk->last_tick >= PIPELINE_TICK_USEC) {
+		sk->last_tick = now;
+		pipeline_tick(sk->opts);
+	}
+	return rawstore_spool_write(buf, len, sk->spool, error);
+}
+
+/* IMAP's BODY[] sets \Seen: restored for a message that was unseen. */
+static bool
+pipeline_sets_seen(const struct source *src, const struct source_msg *sm)
+{
+	return !sm->seen && strcmp(src->ops->name, "imap") == 0;
+}
+
+/* Restores \Seen after a download that did not get recorded; the note
+ * stays (and the next start replays it) when the server cannot be told. */
+static void
+pipeline_unsee(struct store *st, struct source *src, const char *mailbox,
+	       uint32_t uidvalidity, const char *key)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (src->ops->restore_seen(src, key, &err))
+		store_seen_paid(st, mailbox, uidvalidity, key, NULL);
+	else
+		log_warn("%s %s: cannot restore \\Seen yet: %s", mailbox,
+			 key, err->message);
 }
 
 /*
- * Fetch one message: spool (hashing as it arrives), fsync, rename into
- * raw/, fsync the directory (rawstore_spool_commit), and only then record
- * it, with the cursor, in one transaction.  From here it can always be
- * processed again from raw/.
+ * Fetch one message, in this order:
+ *   1. when the download will set \Seen, note that it is owed (its own
+ *      transaction): a crash before 4 restores it at the next start;
+ *   2. spool (hashing as it arrives), fsync, rename into raw/, fsync the
+ *      directory (rawstore_spool_commit);
+ *   3. ONE transaction: the message, the cursor, the note dropped (the
+ *      message's own restore_seen takes over);
+ *   4. \Seen restored, restore_seen cleared (replayed at start-up when
+ *      the daemon stops in between).
+ * From 3 on the message can always be processed again from raw/.
  */
 static bool
 pipeline_fetch_one(const struct intake_config *cfg, struct store *st,
 		   struct source *src, const char *mailbox,
 		   uint32_t uidvalidity, const struct source_msg *sm,
+		   const struct pipeline_opts *opts,
 		   struct pipeline_stats *stats, GError **error)
 {
-	struct raw_spool *spool;
+	struct pipeline_sink sink = {0};
 	char sha[SHA256_HEX_LEN + 1];
 	struct store_arrival a = {0};
 	struct source_cursor cur = {uidvalidity, sm->uid};
 	struct source_cursor old;
+	bool owed = pipeline_sets_seen(src, sm);
 	int64_t id = 0;
 	char outcome = 0;
 
-	spool = rawstore_spool_new(cfg->state_dir, cfg->limits.max_message_bytes,
-				   error);
-	if (spool == NULL)
+	if (owed && !store_seen_owe(st, mailbox, uidvalidity, sm->key, error))
 		return false;
-	if (!src->ops->fetch(src, sm, rawstore_spool_write, spool, error)) {
-		rawstore_spool_abort(spool);
-		/* a partial BODY[] may have set \Seen on an unseen message */
-		if (!sm->seen && strcmp(src->ops->name, "imap") == 0)
-			src->ops->restore_seen(src, sm->key, NULL);
-		return false;
+	sink.spool = rawstore_spool_new(cfg->state_dir,
+					cfg->limits.max_message_bytes, error);
+	sink.opts = opts;
+	sink.last_tick = g_get_monotonic_time();
+	if (sink.spool == NULL)
+		goto unsee;
+	if (!src->ops->fetch(src, sm, pipeline_sink_write, &sink, error)) {
+		rawstore_spool_abort(sink.spool);
+		goto unsee;
 	}
-	if (!rawstore_spool_commit(spool, sha, error))
-		return false;
+	if (!rawstore_spool_commit(sink.spool, sha, error))
+		goto unsee;
 
 	a.sha256 = sha;
 	a.source = src->ops->name;
@@ -127,12 +302,11 @@ pipeline_fetch_one(const struct intake_config *cfg, struct store *st,
 	a.uidvalidity = uidvalidity;
 	a.key = sm->key;
 	a.flags = sm->flags;
-	/* IMAP's BODY[] set \Seen on a message that was unseen */
-	a.restore_seen = !sm->seen && strcmp(src->ops->name, "imap") == 0;
+	a.restore_seen = owed;
 	a.arrived = sm->internaldate ? sm->internaldate : (int64_t)time(NULL);
 	a.size = sm->size;
 	if (!store_begin(st, error))
-		return false;
+		goto unsee;
 	if (!store_message_record(st, &a, &id, &outcome, error))
 		goto fail;
 	if (sm->uid != 0) {
@@ -143,8 +317,11 @@ pipeline_fetch_one(const struct intake_config *cfg, struct store *st,
 		if (!store_cursor_set(st, mailbox, &cur, error))
 			goto fail;
 	}
+	if (owed &&
+	    !store_seen_paid(st, mailbox, uidvalidity, sm->key, error))
+		goto fail;
 	if (!store_commit(st, error))
-		return false;
+		goto fail;
 	if (outcome == 'd') {
 		stats->duplicates++;
 		log_info("message %" G_GINT64_FORMAT ": %s is a byte-identical "
@@ -154,7 +331,7 @@ pipeline_fetch_one(const struct intake_config *cfg, struct store *st,
 		log_debug("message %" G_GINT64_FORMAT ": fetched %s (%s)", id,
 			  sm->key, sha);
 	}
-	if (a.restore_seen) {
+	if (owed) {
 		g_autoptr(GError) err = NULL;
 
 		if (src->ops->restore_seen(src, sm->key, &err))
@@ -166,7 +343,33 @@ pipeline_fetch_one(const struct intake_config *cfg, struct store *st,
 	return true;
 fail:
 	store_rollback(st);
+unsee:
+	/* a partial or unrecorded BODY[] may have set \Seen */
+	if (owed)
+		pipeline_unsee(st, src, mailbox, uidvalidity, sm->key);
 	return false;
+}
+
+/* \Seen restores owed for downloads that were never recorded. */
+static void
+pipeline_replay_owed(struct store *st, struct source *src,
+		     const char *mailbox, uint32_t uidvalidity)
+{
+	g_autoptr(GError) err = NULL;
+	GPtrArray *keys = store_seen_owed(st, mailbox, uidvalidity, &err);
+
+	if (keys == NULL) {
+		log_error("%s", err->message);
+		return;
+	}
+	for (unsigned i = 0; i < keys->len; i++) {
+		const char *key = g_ptr_array_index(keys, i);
+
+		log_info("%s %s: restoring \\Seen set by a download that was "
+			 "not recorded", mailbox, key);
+		pipeline_unsee(st, src, mailbox, uidvalidity, key);
+	}
+	g_ptr_array_unref(keys);
 }
 
 /* Pending \Seen restores and marks, from this run or an earlier one. */
@@ -222,6 +425,7 @@ pipeline_fetch(const struct intake_config *cfg, struct store *st,
 		return false;
 	stats->source_ok = true;
 	pipeline_replay_flags(cfg, st, src, false);
+	pipeline_replay_owed(st, src, mailbox, uidvalidity);
 	if (!store_cursor_get(st, mailbox, &cur, error))
 		return false;
 	if (cur.uidvalidity != 0 && cur.uidvalidity != uidvalidity)
@@ -244,7 +448,7 @@ pipeline_fetch(const struct intake_config *cfg, struct store *st,
 			continue;
 		pipeline_tick(opts);
 		if (!pipeline_fetch_one(cfg, st, src, mailbox, uidvalidity, sm,
-					stats, &err)) {
+					opts, stats, &err)) {
 			if (err->code == INTAKE_ERROR_LIMIT) {
 				/* too large to download: the office decides */
 				log_error("%s %s: %s", mailbox, sm->key,
@@ -314,6 +518,44 @@ pipeline_process_pending(const struct intake_config *cfg, struct store *st,
 	return ok;
 }
 
+/* What processing a message needs on the state directory's file system
+ * beyond its raw size (its parts are decoded into work/, about the raw
+ * size, and hard-linked into units/): the transaction and the reply. */
+#define PIPELINE_ROOM_SLACK (256 * 1024)
+
+/* Whether the state directory has need bytes free; *free_r what it has. */
+static bool
+pipeline_room(const struct intake_config *cfg, uint64_t need,
+	      uint64_t *free_r)
+{
+	struct statvfs sv;
+
+	if (statvfs(cfg->state_dir, &sv) != 0) {
+		*free_r = UINT64_MAX; /* cannot tell: the worker will see */
+		return true;
+	}
+	*free_r = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+	return *free_r >= need;
+}
+
+/* A worker's failure that is the local disk's fault, not the message's:
+ * our own error texts carry strerror() and SQLite's message. */
+static bool
+pipeline_disk_full(const char *why)
+{
+	return why != NULL &&
+	       (strstr(why, g_strerror(ENOSPC)) != NULL ||
+		strstr(why, g_strerror(EDQUOT)) != NULL ||
+		strstr(why, sqlite3_errstr(SQLITE_FULL)) != NULL);
+}
+
+/*
+ * Every pending message in a forked worker.  The attempt is counted
+ * durably before the worker starts, so a message that kills its worker
+ * (or the daemon) every time is given up after max_attempts and the
+ * rest go on.  A full disk is not the message's fault: then the attempt
+ * is not counted (or given back) and processing waits for the next cycle.
+ */
 static bool
 pipeline_process_locked(const struct intake_config *cfg, struct store *st,
 			const struct pipeline_opts *opts,
@@ -326,9 +568,27 @@ pipeline_process_locked(const struct intake_config *cfg, struct store *st,
 	for (unsigned i = 0; i < ids->len && !pipeline_stopping(opts); i++) {
 		struct pipeline_job job = {cfg, g_array_index(ids, int64_t, i)};
 		g_autofree char *why = NULL;
+		struct store_message *m;
 		enum worker_status ws;
 		unsigned attempts = 0;
+		uint64_t need, avail;
 
+		m = store_message_get(st, job.id, error);
+		if (m == NULL) {
+			if (error == NULL || *error == NULL)
+				continue; /* gone meanwhile */
+			goto fail;
+		}
+		need = m->size + PIPELINE_ROOM_SLACK;
+		store_message_free(m);
+		if (!pipeline_room(cfg, need, &avail)) {
+			log_error("message %" G_GINT64_FORMAT ": waiting: %s "
+				  "has %" G_GUINT64_FORMAT " bytes free, "
+				  "processing needs about %" G_GUINT64_FORMAT
+				  " (disk full)", job.id, cfg->state_dir,
+				  (guint64)avail, (guint64)need);
+			break;
+		}
 		/* the attempt is counted durably before the worker starts */
 		if (!store_message_attempt(st, job.id, &attempts, error))
 			goto fail;
@@ -347,6 +607,19 @@ pipeline_process_locked(const struct intake_config *cfg, struct store *st,
 		if (ws == WORKER_OK) {
 			stats->processed++;
 			continue;
+		}
+		if (pipeline_disk_full(why) ||
+		    !pipeline_room(cfg, need, &avail)) {
+			g_autoptr(GError) err = NULL;
+
+			log_error("message %" G_GINT64_FORMAT ": %s; not "
+				  "counted as an attempt: the disk is full, "
+				  "processing waits", job.id,
+				  why ? why : "failed");
+			if (!store_message_unattempt(st, job.id, &err))
+				log_error("message %" G_GINT64_FORMAT ": %s",
+					  job.id, err->message);
+			break;
 		}
 		log_error("message %" G_GINT64_FORMAT ": attempt %u of %u: %s",
 			  job.id, attempts, cfg->limits.max_attempts,

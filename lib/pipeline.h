@@ -31,13 +31,17 @@ struct pipeline_stats {
 struct pipeline_opts {
 	bool dry_run;        /* no mail sent, nothing changed on the server */
 	volatile const int *stop; /* non-zero: finish this message, return */
-	/* Called after every message fetched, processed or answered, so a
-	 * long cycle can tell systemd's watchdog it is alive; may be NULL. */
+	/* Called before every message is fetched or processed, and every
+	 * few seconds of a long download, so a long cycle can tell
+	 * systemd's watchdog it is alive; may be NULL. */
 	void (*tick)(void);
 };
 
-/* At start-up: spool and temp files removed, files under units/ that the
- * database does not know removed, interrupted work directories removed. */
+/* At start-up, under the process lock (pipeline_lock): spool files and
+ * interrupted work directories removed, moves into .withdrawn/ that a
+ * crash interrupted completed, then temp files and files under units/
+ * that the database does not know removed.  (Owed \Seen restores are
+ * replayed by the next cycle, when the mailbox is open.) */
 bool pipeline_recover(const struct intake_config *cfg, struct store *st,
 		      GError **error);
 

@@ -2,7 +2,16 @@
  * process.c - one message: parse, classify, identify, decide, file, commit
  *
  * The order of durable steps is the one process.h states; it is repeated
- * at the place where each step happens.
+ * at the place where each step happens:
+ *   proc_file_items()        step 1, files before the commit;
+ *   proc_commit_submission() step 2, ONE transaction (also
+ *                            proc_commit_ignored, proc_commit_unidentified);
+ *   proc_after_commit()      step 3, old names removed, replaced files moved
+ *                            into .withdrawn/, stand-in names settled.
+ * A file is never placed over a name the database knows: an item whose
+ * name still belongs to an item it replaces (a correction resending
+ * "活动总结.pdf") is filed under a stand-in name, and takes its own name in
+ * step 3, once the old file has moved aside.
  */
 #include <errno.h>
 #include <string.h>
@@ -41,8 +50,23 @@ struct proc {
 	GPtrArray *caption_updates; /* struct store_item * (held, updated) */
 	GPtrArray *captions_taken;  /* char *, for the reply */
 	GPtrArray *notes;       /* char *, for the reply */
+	GPtrArray *settle;      /* struct proc_settle *, after the commit */
 	unsigned accepted, refused;
 };
+
+/* An item filed under a stand-in name because its own name still belongs
+ * to an item it replaces. */
+struct proc_settle {
+	struct check_item *ci; /* not owned */
+	char *name;            /* the name it takes after the commit */
+};
+
+static void
+proc_settle_free(struct proc_settle *ps)
+{
+	g_free(ps->name);
+	g_free(ps);
+}
 
 static void
 proc_clear(struct proc *p)
@@ -65,6 +89,8 @@ proc_clear(struct proc *p)
 		g_ptr_array_unref(p->captions_taken);
 	if (p->notes != NULL)
 		g_ptr_array_unref(p->notes);
+	if (p->settle != NULL)
+		g_ptr_array_unref(p->settle);
 	store_close(p->st);
 }
 
@@ -165,6 +191,16 @@ proc_identify(struct proc *p)
 	q.filenames = (const char *const *)names->pdata;
 	q.trust_address = true;
 	idx = roster_identify(cfg->units, cfg->n_units, &q, &p->how);
+	if (idx < 0 && p->how == ROSTER_NONE &&
+	    p->msg->forward_subject != NULL) {
+		/* a forward: the inner message may name the unit */
+		g_autofree char *both = g_strconcat(
+			q.subject ? q.subject : "", " ",
+			p->msg->forward_subject, NULL);
+
+		q.subject = both;
+		idx = roster_identify(cfg->units, cfg->n_units, &q, &p->how);
+	}
 	p->unit = idx >= 0 ? &cfg->units[idx] : NULL;
 }
 
@@ -525,13 +561,48 @@ taken:
 			       p->row->id, index + 1, dot ? dot : "");
 }
 
+/* Whether units/<unit>/<subdir>/<name>, as filing_put() will name it, is
+ * the file of an item that this message replaces. */
+static bool
+proc_name_replaced(const struct proc *p, const GPtrArray *replaced,
+		   const char *subdir, const char *name)
+{
+	g_autofree char *unit = filing_sanitize(p->unit->name, FILING_NAME_MAX);
+	g_autofree char *clean = filing_sanitize(name, FILING_NAME_MAX);
+	g_autofree char *rel = g_build_filename("units", unit, subdir, clean,
+						NULL);
+
+	for (unsigned i = 0; i < replaced->len; i++) {
+		const struct store_item *it = g_ptr_array_index(replaced, i);
+
+		if (g_strcmp0(it->path, rel) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* "<stem>-<message>-<n><ext>": a name no other item of the unit holds. */
+static char *
+proc_standin_name(const struct proc *p, const char *name, unsigned index)
+{
+	const char *dot = strrchr(name, '.');
+	g_autofree char *stem =
+		dot ? g_strndup(name, (gsize)(dot - name)) : g_strdup(name);
+
+	return g_strdup_printf("%s-%" G_GINT64_FORMAT "-%u%s", stem,
+			       p->row->id, index + 1, dot ? dot : "");
+}
+
 /*
  * Durable step 1: accepted items into the unit's folder (temp, fsync,
  * rename, fsync dir: filing_put), renamed photos linked under their new
- * name.  Nothing here is known to the database yet.
+ * name.  Nothing here is known to the database yet, and nothing the
+ * database knows is replaced: a name still held by an item this message
+ * replaces is not taken before the commit (a crash would leave that
+ * item's file with the new content), a stand-in name is.
  */
 static bool
-proc_file_items(struct proc *p, GError **error)
+proc_file_items(struct proc *p, const GPtrArray *replaced, GError **error)
 {
 	for (unsigned i = 0; i < p->items->len; i++) {
 		struct check_item *ci = g_ptr_array_index(p->items, i);
@@ -544,6 +615,14 @@ proc_file_items(struct proc *p, GError **error)
 			name = proc_photo_name(ci->it.number, ci->it.caption);
 		else
 			name = proc_plain_name(p, ci, i);
+		if (proc_name_replaced(p, replaced, subdir, name)) {
+			struct proc_settle *ps = g_new0(struct proc_settle, 1);
+
+			ps->ci = ci;
+			ps->name = g_steal_pointer(&name);
+			name = proc_standin_name(p, ps->name, i);
+			g_ptr_array_add(p->settle, ps);
+		}
 		if (!filing_put(p->cfg->state_dir, p->unit->name, subdir, name,
 				ci->src, &ci->it.path, error))
 			return false;
@@ -660,6 +739,15 @@ proc_queue_reply(struct proc *p, enum verdict v, GError **error)
 				(int64_t)time(NULL), error);
 }
 
+/* A message processed again (reprocess, assign) is answered again only
+ * when its verdict changed: the sender has the earlier reply already. */
+static bool
+proc_reply_due(const struct proc *p, enum verdict v)
+{
+	return p->row->verdict == NULL ||
+	       strcmp(p->row->verdict, verdict_name(v)) != 0;
+}
+
 static void
 proc_result_headers(const struct proc *p, struct store_result *r)
 {
@@ -733,7 +821,8 @@ proc_commit_unidentified(struct proc *p, GError **error)
 			goto fail;
 	}
 	/* Spam must not cause backscatter: only campaign mail is answered. */
-	if (p->keyword && !proc_queue_reply(p, VERDICT_UNIDENTIFIED, error))
+	if (p->keyword && proc_reply_due(p, VERDICT_UNIDENTIFIED) &&
+	    !proc_queue_reply(p, VERDICT_UNIDENTIFIED, error))
 		goto fail;
 	if (!store_message_set_result(p->st, p->row->id, &r, error))
 		goto fail;
@@ -789,7 +878,7 @@ proc_commit_submission(struct proc *p, GPtrArray *replaced, GError **error)
 					    it->path, error))
 			goto fail;
 	}
-	if (!proc_queue_reply(p, v, error))
+	if (proc_reply_due(p, v) && !proc_queue_reply(p, v, error))
 		goto fail;
 	if (!store_message_set_result(p->st, p->row->id, &r, error))
 		goto fail;
@@ -805,7 +894,61 @@ fail:
 	return false;
 }
 
-/* Step 3, after the commit: names the database no longer knows. */
+/*
+ * A stand-in name given up for the item's own name, now free (every item
+ * that had it is moved aside, and recorded there): the file is
+ * linked under its name, the new path committed, the stand-in unlinked.  A
+ * crash between these steps leaves one of the two names unknown to the
+ * database, which pipeline_recover() removes; the other is the item's.
+ */
+static void
+proc_settle(struct proc *p, const GPtrArray *replaced,
+	    const struct proc_settle *ps)
+{
+	struct check_item *ci = ps->ci;
+	g_autofree char *standin =
+		g_build_filename(p->cfg->state_dir, ci->it.path, NULL);
+	g_autofree char *unit = filing_sanitize(p->unit->name, FILING_NAME_MAX);
+	g_autofree char *clean = filing_sanitize(ps->name, FILING_NAME_MAX);
+	const char *subdir = filing_subdir(ci->it.type);
+	g_autofree char *full = g_build_filename(p->cfg->state_dir, "units",
+						 unit, subdir, clean, NULL);
+	g_autofree char *rel = NULL;
+	g_autoptr(GError) err = NULL;
+
+	if (proc_name_replaced(p, replaced, subdir, ps->name) ||
+	    g_file_test(full, G_FILE_TEST_EXISTS)) {
+		/* the replaced file could not be moved aside, or its new
+		 * place not recorded: the item keeps its stand-in name */
+		log_warn("message %" G_GINT64_FORMAT ": %s keeps the name %s:"
+			 " %s is still taken", p->row->id, ci->it.name,
+			 ci->it.path, ps->name);
+		return;
+	}
+	g_clear_pointer(&full, g_free);
+	if (!filing_put(p->cfg->state_dir, p->unit->name, subdir, ps->name,
+			standin, &rel, &err)) {
+		log_warn("message %" G_GINT64_FORMAT ": %s keeps the name %s: "
+			 "%s", p->row->id, ci->it.name, ci->it.path,
+			 err->message);
+		return;
+	}
+	if (!store_item_set_state(p->st, ci->it.id, ITEM_ACTIVE, rel, &err)) {
+		log_warn("message %" G_GINT64_FORMAT ": %s keeps the name %s: "
+			 "%s", p->row->id, ci->it.name, ci->it.path,
+			 err->message);
+		full = g_build_filename(p->cfg->state_dir, rel, NULL);
+		unlink(full);
+		return;
+	}
+	unlink(standin);
+	g_free(ci->it.path);
+	ci->it.path = g_steal_pointer(&rel);
+}
+
+/* Step 3, after the commit: names the database no longer knows, files
+ * of replaced items moved aside (pipeline_recover() finishes this after a
+ * crash), stand-in names settled. */
 static void
 proc_after_commit(struct proc *p, GPtrArray *replaced)
 {
@@ -831,10 +974,16 @@ proc_after_commit(struct proc *p, GPtrArray *replaced)
 		}
 		/* the history keeps the file where it now is */
 		if (!store_item_set_state(p->st, it->id, ITEM_REPLACED, aside,
-					  &err))
+					  &err)) {
 			log_warn("cannot record %s: %s", aside, err->message);
-		g_free(aside);
+			g_free(aside);
+			continue;
+		}
+		g_free(it->path);
+		it->path = aside;
 	}
+	for (unsigned i = 0; i < p->settle->len; i++)
+		proc_settle(p, replaced, g_ptr_array_index(p->settle, i));
 }
 
 bool
@@ -852,6 +1001,8 @@ process_message(const struct intake_config *cfg, int64_t id, GError **error)
 	p.caption_updates = g_ptr_array_new();
 	p.captions_taken = g_ptr_array_new_with_free_func(g_free);
 	p.notes = g_ptr_array_new_with_free_func(g_free);
+	p.settle = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)proc_settle_free);
 	p.st = store_open(cfg->state_dir, error);
 	if (p.st == NULL)
 		goto out;
@@ -920,7 +1071,7 @@ process_message(const struct intake_config *cfg, int64_t id, GError **error)
 	if (!proc_corrections(&p, replaced, error))
 		goto out;
 	proc_decide(&p);
-	if (!proc_file_items(&p, error))
+	if (!proc_file_items(&p, replaced, error))
 		goto out;
 	if (!proc_commit_submission(&p, replaced, error))
 		goto out;

@@ -8,9 +8,14 @@
  *      identity, so a redo replaces instead of duplicating;
  *   2. ONE transaction records the items, the unit's dossier changes,
  *      the queued reply and the message's new state;
- *   3. only then are superseded file names removed.
+ *   3. only then are superseded file names removed, the files of replaced
+ *      items moved into .withdrawn/ and stand-in names settled (an item
+ *      whose name still belonged to an item it replaces was filed under a
+ *      stand-in name in 1: nothing the database knows is overwritten).
  * A crash anywhere before 2 leaves files the database does not know;
- * pipeline_recover() removes them and the message is processed again.
+ * pipeline_recover() removes them and the message is processed again.  A
+ * crash in 3 leaves moves that pipeline_recover() completes, or names it
+ * removes; the items stay whole either way.
  */
 #ifndef INTAKE_PROCESS_H
 #define INTAKE_PROCESS_H

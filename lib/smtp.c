@@ -75,6 +75,7 @@ struct smtp_session {
 	GString *reply;     /* last reply's text (continuations joined) */
 	bool reply_done;    /* the next line starts a new reply */
 	bool gate_closed;   /* the read callback refused: no AUTH */
+	bool fresh;         /* the last transfer failed: reconnect */
 	bool new_conn;      /* this transfer opened a connection */
 	bool data_started;  /* DATA was sent in this transfer */
 	const char *data;
@@ -545,9 +546,20 @@ smtp_perform_once(struct smtp_session *s)
 	s->new_conn = false;
 	s->data_started = false;
 	s->errbuf[0] = '\0';
+	if (s->fresh)
+		curl_easy_setopt(s->curl, CURLOPT_FRESH_CONNECT, 1L);
 	rc = curl_easy_perform(s->curl);
-	if (rc != CURLE_OK)
-		s->authenticated = false; /* libcurl closed the connection */
+	if (s->fresh)
+		curl_easy_setopt(s->curl, CURLOPT_FRESH_CONNECT, 0L);
+	s->fresh = false;
+	if (rc != CURLE_OK) {
+		/* libcurl may keep the connection (it does after a 4xx or 5xx
+		 * at the end of DATA) or close it: either way it is no longer
+		 * known to be authenticated, and a NOOP probe on a kept one
+		 * would see no 235.  The next transfer starts afresh. */
+		s->authenticated = false;
+		s->fresh = true;
+	}
 	return rc;
 }
 
@@ -561,8 +573,10 @@ smtp_perform(struct smtp_session *s)
 {
 	CURLcode rc = smtp_perform_once(s);
 
+	/* libcurl says CURLE_SEND_ERROR for a refused RCPT too: a server
+	 * that answered (other than 421) is alive and meant it */
 	if (rc != CURLE_OK && !s->new_conn && !s->data_started &&
-	    !s->gate_closed &&
+	    !s->gate_closed && (s->code == 0 || s->code == 421) &&
 	    (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
 	     rc == CURLE_GOT_NOTHING || s->code == 421)) {
 		curl_easy_setopt(s->curl, CURLOPT_FRESH_CONNECT, 1L);

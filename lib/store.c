@@ -13,8 +13,11 @@ struct store {
 	sqlite3 *db;
 };
 
+#define STORE_WAL_TRIES 200        /* x STORE_WAL_PAUSE_US: 10 s at most */
+#define STORE_WAL_PAUSE_US 50000
+
 /*
- * The schema.  Version 1.  A later version adds a migration step to
+ * The schema.  Version 1.  Each later version adds a migration step to
  * store_migrate() and bumps STORE_SCHEMA_VERSION; a file written by a
  * newer intake is refused rather than damaged.
  */
@@ -114,6 +117,19 @@ static const char *const store_schema_v2 =
 	"ALTER TABLE items ADD COLUMN note TEXT;"
 	"ALTER TABLE items ADD COLUMN added_by TEXT;"
 	"ALTER TABLE items ADD COLUMN expires INTEGER NOT NULL DEFAULT 0;";
+
+/*
+ * Version 3: \Seen restores owed for messages being downloaded.  IMAP's
+ * BODY[] sets \Seen before the message is recorded; a note made before
+ * the download (and dropped in the transaction that records the message)
+ * lets the next start restore \Seen when the daemon died in between.
+ */
+static const char *const store_schema_v3 =
+	"CREATE TABLE seen_owed ("
+	"  mailbox TEXT NOT NULL,"
+	"  uidvalidity INTEGER NOT NULL,"
+	"  source_key TEXT NOT NULL,"
+	"  PRIMARY KEY (mailbox, uidvalidity, source_key));";
 
 void
 store_set_error(struct store *st, GError **error, const char *what)
@@ -221,21 +237,30 @@ store_migrate(struct store *st, GError **error)
 		return false;
 	if (version == STORE_SCHEMA_VERSION)
 		return true;
+	if (!store_begin(st, error))
+		return false;
+	/* Again under the write lock: another process (intakectl beside an
+	 * intaked starting on a new state directory) may have migrated the
+	 * file meanwhile. */
+	if (!store_pragma_int(st, "PRAGMA user_version", &version, error))
+		goto fail;
 	if (version > STORE_SCHEMA_VERSION) {
 		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_FATAL,
 			    "database schema version %d is newer than this "
 			    "intake (%d): upgrade intake",
 			    version, STORE_SCHEMA_VERSION);
-		return false;
+		goto fail;
 	}
-	if (!store_begin(st, error))
-		return false;
 	/* Each step takes the schema one version forward. */
 	if (version < 1 && !store_exec(st, store_schema_v1, error))
 		goto fail;
 	if (version < 2 && !store_exec(st, store_schema_v2, error))
 		goto fail;
-	if (!store_exec(st, "PRAGMA user_version = 2", error))
+	if (version < 3 && !store_exec(st, store_schema_v3, error))
+		goto fail;
+	if (version < STORE_SCHEMA_VERSION &&
+	    !store_exec(st, "PRAGMA user_version = "
+			G_STRINGIFY(STORE_SCHEMA_VERSION), error))
 		goto fail;
 	return store_commit(st, error);
 fail:
@@ -272,8 +297,22 @@ store_open(const char *state_dir, GError **error)
 	stmt = store_prepare(st, "PRAGMA journal_mode=WAL", error);
 	if (stmt == NULL)
 		goto fail;
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		mode = g_strdup((const char *)sqlite3_column_text(stmt, 0));
+	/* Switching a new file to WAL needs it to itself; SQLite says BUSY
+	 * without waiting when another process opens it at the same moment
+	 * (intakectl beside a first intaked): try again a little later. */
+	for (int i = 0; i < STORE_WAL_TRIES; i++) {
+		int rc = sqlite3_step(stmt);
+
+		if (rc == SQLITE_ROW) {
+			mode = g_strdup(
+				(const char *)sqlite3_column_text(stmt, 0));
+			break;
+		}
+		sqlite3_reset(stmt);
+		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+			break;
+		g_usleep(STORE_WAL_PAUSE_US);
+	}
 	sqlite3_finalize(stmt);
 	if (mode == NULL || g_ascii_strcasecmp(mode, "wal") != 0) {
 		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
@@ -700,6 +739,23 @@ store_message_attempt(struct store *st, int64_t id, unsigned *attempts_r,
 }
 
 bool
+store_message_unattempt(struct store *st, int64_t id, GError **error)
+{
+	sqlite3_stmt *stmt = store_prepare(
+		st,
+		"UPDATE messages SET attempts=MAX(attempts-1, 0) WHERE id=?",
+		error);
+	bool ok;
+
+	if (stmt == NULL)
+		return false;
+	sqlite3_bind_int64(stmt, 1, id);
+	ok = store_step_done(st, stmt, error);
+	sqlite3_finalize(stmt);
+	return ok;
+}
+
+bool
 store_message_fail(struct store *st, int64_t id, const char *error_text,
 		   GError **error)
 {
@@ -776,6 +832,85 @@ store_message_requeue(struct store *st, int64_t id, const char *unit,
 	ok = store_step_done(st, stmt, error);
 	sqlite3_finalize(stmt);
 	return ok;
+}
+
+/* ---- \Seen restores owed ---- */
+
+static bool
+store_seen_change(struct store *st, const char *sql, const char *mailbox,
+		  uint32_t uidvalidity, const char *key, GError **error)
+{
+	sqlite3_stmt *stmt = store_prepare(st, sql, error);
+	bool ok;
+
+	if (stmt == NULL)
+		return false;
+	sqlite3_bind_text(stmt, 1, mailbox, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, uidvalidity);
+	sqlite3_bind_text(stmt, 3, key, -1, SQLITE_STATIC);
+	ok = store_step_done(st, stmt, error);
+	sqlite3_finalize(stmt);
+	return ok;
+}
+
+bool
+store_seen_owe(struct store *st, const char *mailbox, uint32_t uidvalidity,
+	       const char *key, GError **error)
+{
+	return store_seen_change(st,
+				 "INSERT OR IGNORE INTO seen_owed(mailbox,"
+				 " uidvalidity, source_key) VALUES(?,?,?)",
+				 mailbox, uidvalidity, key, error);
+}
+
+bool
+store_seen_paid(struct store *st, const char *mailbox, uint32_t uidvalidity,
+		const char *key, GError **error)
+{
+	return store_seen_change(st,
+				 "DELETE FROM seen_owed WHERE mailbox=? AND"
+				 " uidvalidity=? AND source_key=?",
+				 mailbox, uidvalidity, key, error);
+}
+
+GPtrArray *
+store_seen_owed(struct store *st, const char *mailbox, uint32_t uidvalidity,
+		GError **error)
+{
+	sqlite3_stmt *stmt = store_prepare(
+		st,
+		"DELETE FROM seen_owed WHERE mailbox=? AND uidvalidity<>?",
+		error);
+	GPtrArray *keys;
+	bool ok;
+	int rc;
+
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_text(stmt, 1, mailbox, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, uidvalidity);
+	ok = store_step_done(st, stmt, error);
+	sqlite3_finalize(stmt);
+	if (!ok)
+		return NULL;
+	stmt = store_prepare(st,
+			     "SELECT source_key FROM seen_owed WHERE mailbox=?"
+			     " AND uidvalidity=? ORDER BY rowid",
+			     error);
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_text(stmt, 1, mailbox, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, uidvalidity);
+	keys = g_ptr_array_new_with_free_func(g_free);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(keys, store_col_strdup(stmt, 0));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		store_set_error(st, error, "seen_owed");
+		g_ptr_array_unref(keys);
+		return NULL;
+	}
+	return keys;
 }
 
 /* ---- dossiers ---- */

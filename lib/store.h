@@ -24,7 +24,7 @@
 #include "rules.h"
 #include "source.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -132,6 +132,9 @@ bool store_message_clear_flag(struct store *st, int64_t id,
  * new count. */
 bool store_message_attempt(struct store *st, int64_t id,
 			   unsigned *attempts_r, GError **error);
+/* Gives an attempt back (own transaction): it failed for a local reason,
+ * such as a full disk, that is no fault of the message. */
+bool store_message_unattempt(struct store *st, int64_t id, GError **error);
 /* Marks a message failed with its error (own transaction). */
 bool store_message_fail(struct store *st, int64_t id, const char *error_text,
 			GError **error);
@@ -158,6 +161,19 @@ bool store_message_set_result(struct store *st, int64_t id,
 /* Back to pending (reprocess, assign). */
 bool store_message_requeue(struct store *st, int64_t id, const char *unit,
 			   GError **error);
+
+/* ---- \Seen restores owed (IMAP's BODY[] sets \Seen before the message
+ * is recorded) ---- */
+/* Notes, before the download, that key's \Seen must be cleared again. */
+bool store_seen_owe(struct store *st, const char *mailbox,
+		    uint32_t uidvalidity, const char *key, GError **error);
+/* Drops the note: restored, or recorded with restore_seen. */
+bool store_seen_paid(struct store *st, const char *mailbox,
+		     uint32_t uidvalidity, const char *key, GError **error);
+/* The keys owed under uidvalidity (char *; the array frees); notes under
+ * another UIDVALIDITY are dropped, their UIDs mean nothing any more. */
+GPtrArray *store_seen_owed(struct store *st, const char *mailbox,
+			   uint32_t uidvalidity, GError **error);
 
 /* ---- outbox ---- */
 struct store_outbox {
@@ -246,6 +262,9 @@ bool store_item_set_state(struct store *st, int64_t id, enum item_state s,
 /* Deletes a message's items (before it is processed again). */
 bool store_items_delete_of_message(struct store *st, int64_t message,
 				   GError **error);
+/* Items replaced or withdrawn whose file has not been moved into the
+ * unit's .withdrawn/ yet (a crash after the commit that decided it). */
+GPtrArray *store_items_not_aside(struct store *st, GError **error);
 /* Every path the database knows (for filing_cleanup): a set of strings. */
 GHashTable *store_known_paths(struct store *st, GError **error);
 

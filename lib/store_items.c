@@ -285,6 +285,21 @@ store_items_delete_of_message(struct store *st, int64_t message,
 	return ok;
 }
 
+GPtrArray *
+store_items_not_aside(struct store *st, GError **error)
+{
+	sqlite3_stmt *stmt = store_prepare(
+		st,
+		"SELECT " ITEM_COLUMNS " FROM items WHERE state<>'active' AND"
+		" path IS NOT NULL AND instr(path, '/.withdrawn/')=0"
+		" ORDER BY id",
+		error);
+
+	if (stmt == NULL)
+		return NULL;
+	return store_items_query(st, stmt, error);
+}
+
 GHashTable *
 store_known_paths(struct store *st, GError **error)
 {

@@ -7,7 +7,7 @@ libcurl4-openssl-dev libsqlite3-dev sqlite3 libjpeg62-turbo-dev
 libturbojpeg0-dev libjpeg-turbo-progs libavformat-dev libavutil-dev ffmpeg
 libmagic-dev libarchive-dev libytnef0-dev libssl-dev libsystemd-dev
 libjson-glib-dev libxlsxwriter-dev dovecot-imapd python3 python3-aiosmtpd
-python3-openpyxl openssl time valgrind zip systemd man-db groff-base"
+python3-openpyxl python3-pil openssl time valgrind zip systemd man-db groff-base"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -8,9 +8,14 @@ directory and the two programs.
     it.messages()                   # intakectl messages --json, parsed
     it.ctl("show", "福州市市场监督管理局")
     it.db()                         # sqlite3 connection to intake.db
+
+INTAKE_WRAPPER, when set, is a command line put in front of every run of
+intaked and intakectl, e.g. "valgrind --error-exitcode=99 -q" (tests/run
+sets it for the valgrind pass).
 """
 import json
 import os
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -107,7 +112,8 @@ class Intake:
     def run(self, prog, *args, check=True, timeout=300, env=None):
         e = dict(os.environ)
         e.update(env or {})
-        r = subprocess.run([prog, "-c", self.conf] + list(args),
+        wrapper = shlex.split(os.environ.get("INTAKE_WRAPPER", ""))
+        r = subprocess.run(wrapper + [prog, "-c", self.conf] + list(args),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=timeout, env=e)
         if check and r.returncode != 0:

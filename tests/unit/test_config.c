@@ -117,6 +117,12 @@ static const struct bad_case bad_cases[] = {
 	  "[mailbox] mark: ", "keyword must be" },
 	{ "mailbox.insecure", MAILDIR "allow_insecure = 1\n" STORAGE,
 	  "[mailbox] allow_insecure: ", "not true or false" },
+	{ "mailbox.authserv_space", MAILDIR "authserv_id = mx qq.com\n"
+	  STORAGE, "[mailbox] authserv_id: ", "not a server name" },
+	{ "mailbox.authserv_semicolon", MAILDIR "authserv_id = mx.qq.com;\n"
+	  STORAGE, "[mailbox] authserv_id: ", "not a server name" },
+	{ "mailbox.authserv_cjk", MAILDIR "authserv_id = 邮件服务器\n"
+	  STORAGE, "[mailbox] authserv_id: ", "not a server name" },
 	{ "smtp.no_from", GOOD "[smtp]\nurl = smtps://smtp.qq.com:465\n",
 	  "[smtp] from: ", "missing" },
 	{ "smtp.bad_from",
@@ -382,6 +388,7 @@ test_fixture(void)
 	T_INTEQ("fixture.mark", cfg->mark, MARK_MOVE);
 	T_STREQ("fixture.mark_arg", cfg->mark_arg, "归档/2022");
 	T_CHECK("fixture.insecure", cfg->allow_insecure);
+	T_STREQ("fixture.authserv_id", cfg->authserv_id, "mx.qq.com");
 	T_STREQ("fixture.smtp_url", cfg->smtp_url, "smtp://127.0.0.1:10587/");
 	T_STREQ("fixture.smtp_user", cfg->smtp_user, "smtpuser");
 	T_STREQ("fixture.smtp_password", cfg->smtp_password, "smtp-pass");
@@ -496,6 +503,7 @@ test_defaults(void)
 	T_INTEQ("minimal.mark", cfg->mark, MARK_NONE);
 	T_STREQ("minimal.mark_arg", cfg->mark_arg, NULL);
 	T_CHECK("minimal.secure", !cfg->allow_insecure);
+	T_STREQ("minimal.authserv_id", cfg->authserv_id, NULL);
 	T_STREQ("minimal.smtp", cfg->smtp_url, NULL);
 	T_STREQ("minimal.helo", cfg->smtp_helo, "localhost");
 	T_STREQ("minimal.campaign", cfg->campaign_name, "");
