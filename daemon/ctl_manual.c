@@ -25,44 +25,8 @@
 #include <unistd.h>
 
 #include "intakectl.h"
+#include "office.h"
 #include "manual.h"
-
-static const char *
-ctl_type_label(enum item_type t)
-{
-	switch (t) {
-	case ITEM_PHOTO:
-		return "图片";
-	case ITEM_VIDEO:
-		return "视频";
-	case ITEM_SUMMARY:
-		return "总结";
-	case ITEM_LINK:
-		return "链接";
-	case ITEM_OTHER:
-		break;
-	}
-	return "附件";
-}
-
-static void
-ctl_item_line(GString *out, const struct store_item *it)
-{
-	g_string_append_printf(out, "  [%" G_GINT64_FORMAT "] %s %s %s",
-			       it->id, it->accepted ? "✓" : "✗",
-			       ctl_type_label(it->type), it->name);
-	if (it->width)
-		g_string_append_printf(out, " %u×%u", it->width, it->height);
-	if (it->caption)
-		g_string_append_printf(out, " 说明：%s", it->caption);
-	if (it->late)
-		g_string_append(out, " （逾期）");
-	if (it->path)
-		g_string_append_printf(out, " → %s", it->path);
-	if (!it->accepted && it->reason)
-		g_string_append_printf(out, "\n      %s", it->reason);
-	g_string_append_c(out, '\n');
-}
 
 /* The unit's standing after the change, as status says it. */
 static bool
@@ -101,7 +65,7 @@ ctl_print_result(struct ctl *ctl, const char *cmd,
 
 	g_string_append_printf(out, "%s:\n", r->unit);
 	for (unsigned i = 0; i < r->items->len; i++)
-		ctl_item_line(out, g_ptr_array_index(r->items, i));
+		office_item_line(out, "  ", g_ptr_array_index(r->items, i));
 	if (r->link != 0)
 		g_string_append_printf(out,
 				       "link %" G_GINT64_FORMAT " fulfilled: "
@@ -289,7 +253,7 @@ ctl_withdraw(struct ctl *ctl, int argc, char **argv)
 		return fail("withdraw", err);
 	g_string_append_printf(out, "item %" G_GINT64_FORMAT " withdrawn: "
 				    "%s %s%s%s\n",
-			       it->id, ctl_type_label(it->type), it->name,
+			       it->id, office_type_label(it->type), it->name,
 			       it->path ? " → " : "",
 			       it->path ? it->path : "");
 	if (it->unit != NULL && !ctl_unit_line(ctl, it->unit, out, &err)) {

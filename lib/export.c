@@ -24,6 +24,7 @@
 #include <xlsxwriter.h>
 
 #include "export.h"
+#include "office.h"
 #include "filing.h"
 #include "reply.h"
 
@@ -35,16 +36,6 @@
 /*
  * Labels and times.
  */
-
-static GTimeZone *
-export_zone(const struct intake_config *cfg)
-{
-	if (cfg->deadline != NULL)
-		return g_time_zone_ref(g_date_time_get_timezone(cfg->deadline));
-	if (cfg->start != NULL)
-		return g_time_zone_ref(g_date_time_get_timezone(cfg->start));
-	return g_time_zone_new_local();
-}
 
 char *
 export_time_text(const struct intake_config *cfg, int64_t t)
@@ -58,7 +49,7 @@ export_time_text(const struct intake_config *cfg, int64_t t)
 	utc = g_date_time_new_from_unix_utc(t);
 	if (utc == NULL)
 		return g_strdup("");
-	tz = export_zone(cfg);
+	tz = office_zone(cfg);
 	dt = g_date_time_to_timezone(utc, tz);
 	return g_date_time_format(dt, "%Y-%m-%d %H:%M");
 }

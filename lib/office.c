@@ -8,7 +8,7 @@
 #include "office.h"
 #include "rules.h"
 
-static GTimeZone *
+GTimeZone *
 office_zone(const struct intake_config *cfg)
 {
 	if (cfg->deadline != NULL)
@@ -277,7 +277,7 @@ office_item_json(JsonBuilder *b, const struct store_item *it)
 	json_builder_end_object(b);
 }
 
-static const char *
+const char *
 office_type_label(enum item_type t)
 {
 	switch (t) {
@@ -295,11 +295,18 @@ office_type_label(enum item_type t)
 	return "附件";
 }
 
-static void
+void
 office_item_text(GString *out, const struct store_item *it)
 {
-	g_string_append_printf(out, "    [%" G_GINT64_FORMAT "] %s %s %s",
-			       it->id, it->accepted ? "✓" : "✗",
+	office_item_line(out, "    ", it);
+}
+
+void
+office_item_line(GString *out, const char *indent,
+		 const struct store_item *it)
+{
+	g_string_append_printf(out, "%s[%" G_GINT64_FORMAT "] %s %s %s",
+			       indent, it->id, it->accepted ? "✓" : "✗",
 			       office_type_label(it->type), it->name);
 	if (it->width)
 		g_string_append_printf(out, " %u×%u", it->width, it->height);
@@ -310,8 +317,10 @@ office_item_text(GString *out, const struct store_item *it)
 	if (it->state != ITEM_ACTIVE)
 		g_string_append(out, it->state == ITEM_REPLACED ? " （已被更正替换）"
 								: " （已撤回）");
+	if (it->path && it->origin && strcmp(it->origin, "mail") != 0)
+		g_string_append_printf(out, " → %s", it->path);
 	if (!it->accepted && it->reason)
-		g_string_append_printf(out, "\n        %s", it->reason);
+		g_string_append_printf(out, "\n%s    %s", indent, it->reason);
 	g_string_append_c(out, '\n');
 }
 
