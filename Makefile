@@ -78,6 +78,15 @@ sanitize: deps
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" tests-build
 	BUILD=build-san INTAKE_SANITIZE=1 sh tests/run
 
+# The crash test with 100 kills (CRASH_KILLS) and the IMAP and SMTP servers
+# restarted in between; several minutes, not part of check.  It prints its
+# seed: CRASH_SEED=n make torture replays a run.
+torture: deps
+	$(MAKE) tests-build
+	BUILD=$(BUILD) /usr/bin/python3 tests/torture.py
+
+.PHONY: torture
+
 demo: deps all
 	sh tests/demo.sh
 
