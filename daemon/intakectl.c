@@ -168,14 +168,28 @@ cmd_messages(struct ctl *ctl, int argc, char **argv)
 	return print_out(out);
 }
 
+/* reprocess --all on a terminal: "[n/N] messages" on stderr */
+static void
+process_progress(unsigned done, unsigned total)
+{
+	if (total > 1)
+		ctl_progress(done, total, "messages");
+}
+
 int
 process_now(struct ctl *ctl, const char *cmd)
 {
 	struct pipeline_opts opts = {0};
 	struct pipeline_stats stats = {0};
 	g_autoptr(GError) err = NULL;
+	bool ok;
 
-	if (!pipeline_process_pending(ctl->cfg, ctl->st, &opts, &stats, &err))
+	opts.progress = process_progress;
+	ok = pipeline_process_pending(ctl->cfg, ctl->st, &opts, &stats, &err);
+	if (stats.processed + stats.failed > 1)
+		process_progress(stats.processed + stats.failed,
+				 stats.processed + stats.failed);
+	if (!ok)
 		return fail(cmd, err);
 	if (stats.failed)
 		fprintf(stderr, "intakectl %s: %u message(s) failed; see "

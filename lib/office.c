@@ -435,6 +435,8 @@ office_show(const struct intake_config *cfg, struct store *st,
 	const struct unit *u = config_find_unit(cfg, unit);
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(GPtrArray) items = NULL;
+	g_autofree char *bounced = NULL, *learned = NULL;
+	int64_t reminded = 0;
 	const char *names[5];
 	struct dossier d;
 	enum unit_status s;
@@ -459,7 +461,14 @@ office_show(const struct intake_config *cfg, struct store *st,
 		return false;
 	s = rules_unit_status(&cfg->rules, &d, &missing);
 	n = rules_missing_names(missing, names);
+	/* addresses our replies bounced from (store_outbox_bounced) */
+	if (!store_unit_reminder_info(st, u->name, &reminded, &bounced, &learned,
+				      error))
+		return false;
 	if (!json) {
+		if (bounced != NULL)
+			g_string_append_printf(out, "退信地址（不再发送）：%s\n",
+					       bounced);
 		const char *labels[5];
 		size_t nl = rules_missing_labels(missing, labels);
 
@@ -485,6 +494,16 @@ office_show(const struct intake_config *cfg, struct store *st,
 	json_builder_begin_array(b);
 	for (size_t k = 0; k < n; k++)
 		json_builder_add_string_value(b, names[k]);
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "undeliverable");
+	json_builder_begin_array(b);
+	if (bounced != NULL) {
+		g_auto(GStrv) addrs = g_strsplit(bounced, ";", 0);
+
+		for (char **a = addrs; *a != NULL; a++)
+			if (**a)
+				json_builder_add_string_value(b, *a);
+	}
 	json_builder_end_array(b);
 	json_builder_set_member_name(b, "items");
 	json_builder_begin_array(b);

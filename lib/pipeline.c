@@ -573,6 +573,8 @@ pipeline_process_locked(const struct intake_config *cfg, struct store *st,
 		unsigned attempts = 0;
 		uint64_t need, avail;
 
+		if (opts != NULL && opts->progress != NULL)
+			opts->progress(i, ids->len);
 		m = store_message_get(st, job.id, error);
 		if (m == NULL) {
 			if (error == NULL || *error == NULL)

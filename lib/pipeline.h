@@ -35,6 +35,9 @@ struct pipeline_opts {
 	 * few seconds of a long download, so a long cycle can tell
 	 * systemd's watchdog it is alive; may be NULL. */
 	void (*tick)(void);
+	/* Called before each pending message is processed (intakectl shows
+	 * progress on a terminal); may be NULL. */
+	void (*progress)(unsigned done, unsigned total);
 };
 
 /* At start-up, under the process lock (pipeline_lock): spool files and

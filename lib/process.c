@@ -35,6 +35,7 @@
 /* Everything one run of process_message() works with. */
 struct proc {
 	const struct intake_config *cfg;
+	int64_t started;        /* g_get_monotonic_time() at the start */
 	struct store *st;
 	struct store_message *row;
 	struct message *msg;
@@ -885,9 +886,10 @@ proc_commit_submission(struct proc *p, GPtrArray *replaced, GError **error)
 	if (!store_commit(p->st, error))
 		return false;
 	log_info("message %" G_GINT64_FORMAT " <%s>: unit %s, %s, %u accepted,"
-		 " %u refused", p->row->id,
+		 " %u refused, %.2f s", p->row->id,
 		 p->msg->message_id ? p->msg->message_id : "",
-		 p->unit->name, verdict_name(v), p->accepted, p->refused);
+		 p->unit->name, verdict_name(v), p->accepted, p->refused,
+		 (double)(g_get_monotonic_time() - p->started) / 1e6);
 	return true;
 fail:
 	store_rollback(p->st);
@@ -997,6 +999,7 @@ process_message(const struct intake_config *cfg, int64_t id, GError **error)
 	bool ok = false;
 
 	p.cfg = cfg;
+	p.started = g_get_monotonic_time();
 	p.renamed = g_ptr_array_new_with_free_func(g_free);
 	p.caption_updates = g_ptr_array_new();
 	p.captions_taken = g_ptr_array_new_with_free_func(g_free);

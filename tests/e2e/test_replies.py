@@ -290,6 +290,11 @@ def bounce_of_our_reply():
                          (unit,)).fetchone()
         db.close()
         suite.eq(name + ".undeliverable", und and und[0], rcpt)
+        import json as _json
+        shown = _json.loads(w.intake.ctl("show", unit, "--json").stdout)
+        suite.eq(name + ".show_undeliverable", shown.get("undeliverable"), [rcpt])
+        text = w.intake.ctl("show", unit).stdout.decode()
+        suite.check(name + ".show_text", "退信地址" in text and rcpt in text, text[:300])
     st = w.intake.status()
     suite.eq("status.failed_replies", st.get("failed_replies"), 2)
     text = w.intake.ctl("status").stdout.decode()
