@@ -4,6 +4,8 @@
 #   make deps       install the Debian packages the build, tests and demo need
 #   make check      build, then run every test (unit and end-to-end)
 #   make sanitize   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz       libFuzzer on the parsers, FUZZ_SECONDS (60) each (clang)
+#   make bench      the performance benchmark (bench/README.md)
 #   make demo       run the daemon against loopback servers with sample mail
 #   make install    PREFIX, DESTDIR, sysconfdir
 
@@ -36,6 +38,13 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
+# fuzz/fuzz_NAME.c: a libFuzzer harness (make fuzz: $(BUILD)/fuzz/fuzz_NAME)
+# and, linked with fuzz/replay.c, the test program test_fuzz_NAME that
+# runs it over fuzz/regressions/NAME/
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
+REPLAY_BIN := $(FUZZ_SRC:fuzz/fuzz_%.c=$(BUILD)/tests/test_fuzz_%)
+
 all: $(BUILD)/intaked $(BUILD)/intakectl
 
 $(BUILD)/%.o: %.c
@@ -63,7 +72,16 @@ $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libintake.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-tests-build: all $(UNIT_BIN) $(TOOL_BIN)
+$(BUILD)/tests/test_fuzz_%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/util.o \
+		$(BUILD)/fuzz/replay.o $(BUILD)/libintake.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/util.o \
+		$(BUILD)/libintake.a
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+tests-build: all $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN)
 
 deps:
 	@sh tests/deps.sh
@@ -87,11 +105,35 @@ torture: deps
 
 .PHONY: torture
 
+# libFuzzer on the parsers (clang), FUZZ_SECONDS each; fuzz/README.md.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang \
+	    OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+	    fuzzers
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh fuzz/run $(FUZZ_BUILD)
+
+fuzzers: $(FUZZ_BIN)
+
+.PHONY: fuzz fuzzers
+
+# intake against Python's email + Pillow and against base64 -d + djpeg, on
+# a corpus generated once into BENCH_CORPUS (about 1.3 GB); writes
+# bench/results.json.  About ten minutes on two cores; bench/README.md.
+BENCH_CORPUS ?= $(BUILD)/bench-corpus
+
+bench: deps all
+	/usr/bin/python3 bench/run.py --build $(BUILD) --corpus $(BENCH_CORPUS)
+
+.PHONY: bench
+
 demo: deps all
 	sh tests/demo.sh
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 # make install [DESTDIR=...] [PREFIX=/usr/local] [sysconfdir=/etc]
 #
