@@ -1,6 +1,8 @@
 /*
  * common.c - error domain and small shared helpers
  */
+#include <unistd.h>
+
 #include "common.h"
 
 G_DEFINE_QUARK(intake-error-quark, intake_error)
@@ -21,4 +23,34 @@ item_type_name(enum item_type type)
 		break;
 	}
 	return "other";
+}
+
+static void
+work_rmtree_at(const char *path, unsigned depth)
+{
+	GDir *d;
+	const char *name;
+
+	if (depth > 8)
+		return;
+	d = g_dir_open(path, 0, NULL);
+	if (d != NULL) {
+		while ((name = g_dir_read_name(d)) != NULL) {
+			g_autofree char *child = g_build_filename(path, name, NULL);
+
+			if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
+			    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+				work_rmtree_at(child, depth + 1);
+			else
+				unlink(child);
+		}
+		g_dir_close(d);
+	}
+	rmdir(path);
+}
+
+void
+work_rmtree(const char *path)
+{
+	work_rmtree_at(path, 0);
 }

@@ -45,6 +45,11 @@ enum item_type {
 };
 const char *item_type_name(enum item_type type);
 
+/* Removes a work directory tree that intake created (bounded depth, no
+ * symlink followed); errors are ignored: what remains is removed at the
+ * next start. */
+void work_rmtree(const char *path);
+
 /* Read every byte of fd into nothing but the callback, in blocks. */
 #define INTAKE_IO_BLOCK (64 * 1024)
 

@@ -61,31 +61,6 @@ pipeline_tick(const struct pipeline_opts *opts)
 		opts->tick();
 }
 
-/* Removes <state_dir>/work/ left by a worker that died. */
-static void
-pipeline_rmtree(const char *path, unsigned depth)
-{
-	GDir *d;
-	const char *name;
-
-	if (depth > 8)
-		return;
-	d = g_dir_open(path, 0, NULL);
-	if (d != NULL) {
-		while ((name = g_dir_read_name(d)) != NULL) {
-			g_autofree char *child = g_build_filename(path, name, NULL);
-
-			if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-			    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-				pipeline_rmtree(child, depth + 1);
-			else
-				unlink(child);
-		}
-		g_dir_close(d);
-	}
-	rmdir(path);
-}
-
 /*
  * An item replaced or withdrawn by a committed transaction whose file was
  * not yet moved into .withdrawn/ (process.c and intakectl withdraw move it
@@ -192,7 +167,7 @@ pipeline_recover(const struct intake_config *cfg, struct store *st,
 	if (lock < 0)
 		return false;
 	rawstore_cleanup(cfg->state_dir);
-	pipeline_rmtree(work, 0);
+	work_rmtree(work);
 	if (!pipeline_finish_asides(cfg, st, error))
 		goto out;
 	known = store_known_paths(st, error);

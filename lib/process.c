@@ -95,31 +95,6 @@ proc_clear(struct proc *p)
 	store_close(p->st);
 }
 
-/* Removes a directory tree we created (no symlinks are followed). */
-static void
-proc_rmtree(const char *path, unsigned depth)
-{
-	GDir *d;
-	const char *name;
-
-	if (depth > 8)
-		return;
-	d = g_dir_open(path, 0, NULL);
-	if (d != NULL) {
-		while ((name = g_dir_read_name(d)) != NULL) {
-			g_autofree char *child = g_build_filename(path, name, NULL);
-
-			if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-			    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-				proc_rmtree(child, depth + 1);
-			else
-				unlink(child);
-		}
-		g_dir_close(d);
-	}
-	rmdir(path);
-}
-
 /* <state_dir>/work/<id>, emptied. */
 static char *
 proc_work_dir(const struct intake_config *cfg, int64_t id, GError **error)
@@ -129,7 +104,7 @@ proc_work_dir(const struct intake_config *cfg, int64_t id, GError **error)
 
 	g_snprintf(leaf, sizeof(leaf), "%" G_GINT64_FORMAT, id);
 	dir = g_build_filename(cfg->state_dir, "work", leaf, NULL);
-	proc_rmtree(dir, 0);
+	work_rmtree(dir);
 	if (g_mkdir_with_parents(dir, 0700) != 0) {
 		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
 			    "cannot create %s: %s", dir, g_strerror(errno));
@@ -1082,7 +1057,7 @@ process_message(const struct intake_config *cfg, int64_t id, GError **error)
 	ok = true;
 out:
 	if (p.work_dir != NULL)
-		proc_rmtree(p.work_dir, 0);
+		work_rmtree(p.work_dir);
 	proc_clear(&p);
 	return ok;
 }
