@@ -2,11 +2,12 @@
 #
 #   make            build build/intaked and build/intakectl
 #   make deps       install the Debian packages the build, tests and demo need
-#   make check      build, then run every test (unit and end-to-end)
-#   make sanitize   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make check      build, then run every test (unit and end-to-end), again
+#                   under ASan + UBSan, and the pipeline test under valgrind
+#   make sanitize   every test under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer on the parsers, FUZZ_SECONDS (60) each (clang)
-#   make bench      the performance benchmark (bench/README.md)
 #   make demo       run the daemon against loopback servers with sample mail
+#   make bench      the performance benchmark (bench/README.md)
 #   make install    PREFIX, DESTDIR, sysconfdir
 
 PREFIX     ?= /usr/local
@@ -37,7 +38,6 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
-
 # fuzz/fuzz_NAME.c: a libFuzzer harness (make fuzz: $(BUILD)/fuzz/fuzz_NAME)
 # and, linked with fuzz/replay.c, the test program test_fuzz_NAME that
 # runs it over fuzz/regressions/NAME/
@@ -81,31 +81,37 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/util.o \
 		$(BUILD)/libintake.a
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-tests-build: all $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN)
+# valgrind cannot run libhwy's start-up timer on a CPU without RDTSCP
+# (tests/valgrind/hwy_timer.c says why): this stands in for it.
+$(BUILD)/valgrind/libhwy_timer.so: tests/valgrind/hwy_timer.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $<
+
+tests-build: all $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN) \
+	$(BUILD)/valgrind/libhwy_timer.so
 
 deps:
 	@sh tests/deps.sh
 
-# The test runner prints one line per test and ends with "N passed, N failed".
+# The sanitizer build: its own directory, the same sources.
+SAN_BUILD  = build-san
+SAN_MAKE   = $(MAKE) BUILD=$(SAN_BUILD) OPT="-O1 -g -fno-omit-frame-pointer" \
+	     SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
+
+# The test runner prints one line per test and ends with "N passed, N
+# failed": here one summary of three passes, every test in $(BUILD), every
+# test again in $(SAN_BUILD), and the pipeline test under valgrind.
 check: deps
 	$(MAKE) tests-build
-	BUILD=$(BUILD) sh tests/run
+	$(SAN_MAKE) tests-build
+	BUILD=$(BUILD) SAN_BUILD=$(SAN_BUILD) sh tests/run check
 
 sanitize: deps
-	$(MAKE) BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer" \
-	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" tests-build
-	BUILD=build-san INTAKE_SANITIZE=1 sh tests/run
+	$(SAN_MAKE) tests-build
+	BUILD=$(SAN_BUILD) sh tests/run sanitize
 
-# The crash test with 100 kills (CRASH_KILLS) and the IMAP and SMTP servers
-# restarted in between; several minutes, not part of check.  It prints its
-# seed: CRASH_SEED=n make torture replays a run.
-torture: deps
-	$(MAKE) tests-build
-	BUILD=$(BUILD) /usr/bin/python3 tests/torture.py
-
-.PHONY: torture
-
-# libFuzzer on the parsers (clang), FUZZ_SECONDS each; fuzz/README.md.
+# libFuzzer: clang, its own build directory, every harness for
+# FUZZ_SECONDS, seeded from ../shared/corpus and tests/fixtures.
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 fuzz: deps
@@ -117,7 +123,17 @@ fuzz: deps
 
 fuzzers: $(FUZZ_BIN)
 
-.PHONY: fuzz fuzzers
+# The crash test with 100 kills (CRASH_KILLS) and the IMAP and SMTP servers
+# restarted in between; several minutes, not part of check.  It prints its
+# seed: CRASH_SEED=n make torture replays a run.
+torture: deps
+	$(MAKE) tests-build
+	BUILD=$(BUILD) /usr/bin/python3 tests/torture.py
+
+.PHONY: torture
+
+demo: deps all
+	sh tests/demo.sh
 
 # intake against Python's email + Pillow and against base64 -d + djpeg, on
 # a corpus generated once into BENCH_CORPUS (about 1.3 GB); writes
@@ -128,9 +144,6 @@ bench: deps all
 	/usr/bin/python3 bench/run.py --build $(BUILD) --corpus $(BENCH_CORPUS)
 
 .PHONY: bench
-
-demo: deps all
-	sh tests/demo.sh
 
 clean:
 	rm -rf build build-san build-fuzz
@@ -210,7 +223,8 @@ uninstall:
 
 -include $(LIB_OBJ:.o=.d) $(CTL_OBJ:.o=.d) $(BUILD)/daemon/intaked.d \
 	$(BUILD)/daemon/intakectl.d \
-	$(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)
+	$(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d) \
+	$(FUZZ_SRC:%.c=$(BUILD)/%.d) $(BUILD)/fuzz/util.d $(BUILD)/fuzz/replay.d
 
-.PHONY: all deps check sanitize demo clean tests-build
+.PHONY: all deps check sanitize fuzz fuzzers demo clean tests-build
 .SECONDARY:

@@ -357,6 +357,7 @@ walk_encoded_message(struct walk *w, GMimePart *part, unsigned level,
 	GMimeObject *body;
 	const char *file;
 	uint64_t size;
+	off_t start = 0;
 	int fd, result = 0;
 
 	if (!msgdec_save(w, part, &file, &size, error))
@@ -367,7 +368,13 @@ walk_encoded_message(struct walk *w, GMimePart *part, unsigned level,
 		msgdec_drop_file(w, file);
 		return -1;
 	}
-	stream = g_mime_stream_fs_new(fd);
+	/* the same bounds as the message itself, before GMime reads it */
+	if (!msgdec_prescan(fd, file, w->limits, w->buf, &start, error)) {
+		close(fd);
+		msgdec_drop_file(w, file);
+		return -1;
+	}
+	stream = g_mime_stream_fs_new_with_bounds(fd, start, -1);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_persist_stream(parser, TRUE);
 	m = g_mime_parser_construct_message(parser, w->opts);

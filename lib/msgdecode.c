@@ -6,10 +6,11 @@
  *
  * DESCRIPTION
  *	msgdec_prescan() reads the raw file once before GMime sees it, in
- *	blocks, keeping only counters: the size, the top-level header
- *	block and the lines that look like MIME boundaries are checked
- *	against the limits, so that a message GMime would need hundreds of
- *	megabytes for is refused first.
+ *	blocks, keeping only counters: the size, the header lines (of the
+ *	message, its parts and forwarded messages) and the lines that look
+ *	like MIME boundaries are checked against the limits, so that a
+ *	message GMime would need hundreds of megabytes for is refused
+ *	first.
  *
  *	Every part is read through GMime's own transfer decoders (a
  *	filter stream over the persistent file stream), in blocks of
@@ -663,11 +664,53 @@ out:
 
 /* ---- before parsing ------------------------------------------------- */
 
-/* One pass over the file: its size, the top-level header block and
- * the lines that could be MIME boundaries, against the limits.  Lines
- * of white space before the headers (some exports have them; GMime
- * gives up on them) are skipped: *start_r is where the headers begin.
- * An empty first line stays: it is a message without headers. */
+/* Whether the bytes, fed in order, spell "message/rfc822" or
+ * "message/global" (any case): *state keeps the progress between calls. */
+static bool
+prescan_nested(const char *p, size_t n, unsigned *state)
+{
+	static const char head[] = "message/";
+	static const char *const tails[] = { "rfc822", "global" };
+	bool found = false;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = g_ascii_tolower(p[i]);
+		unsigned k = *state & 0xff, t = *state >> 8;
+
+		if (k < sizeof(head) - 1) {
+			k = c == head[k] ? k + 1 : c == head[0];
+			*state = k;
+			continue;
+		}
+		/* past "message/": t is 1 + the tail being matched */
+		if (t == 0)
+			t = c == 'r' ? 1 : c == 'g' ? 2 : 0;
+		if (t != 0 && c == tails[t - 1][k - (sizeof(head) - 1)]) {
+			k++;
+			if (k - (sizeof(head) - 1) == strlen(tails[t - 1])) {
+				found = true;
+				k = 0;
+				t = 0;
+			}
+		} else {
+			k = c == head[0];
+			t = 0;
+		}
+		*state = k | (t << 8);
+	}
+	return found;
+}
+
+/* One pass over the file: its size, its header lines and the lines that
+ * could be MIME boundaries, against the limits.  Header lines are the
+ * top-level header block, the block after each line that looks like a
+ * boundary (a part's header), and the block after a header block that
+ * names message/rfc822 or message/global (a forwarded message's header):
+ * max_header_bytes bounds them all together, as GMime keeps every one
+ * in memory (two million short part headers in 27 MB take it 1.1 GB).
+ * Lines of white space before the headers (some exports have them;
+ * GMime gives up on them) are skipped: *start_r is where the headers
+ * begin.  An empty first line stays: it is a message without headers. */
 bool
 msgdec_prescan(int fd, const char *path, const struct limits_config *lim,
 	       char *buf, off_t *start_r, GError **error)
@@ -676,6 +719,8 @@ msgdec_prescan(int fd, const char *path, const struct limits_config *lim,
 	size_t line_len = 0;
 	char prefix[3] = { 0 };
 	bool in_header = true, leading = true, blank = true;
+	bool in_part = false, nested = false;
+	unsigned match = 0;
 	struct stat st;
 
 	*start_r = 0;
@@ -716,8 +761,11 @@ msgdec_prescan(int fd, const char *path, const struct limits_config *lim,
 				blank = g_ascii_isspace(p[i]);
 			line_len += (size_t)(next - p);
 			offset += (uint64_t)(next - p);
-			if (in_header && !(leading && blank))
+			if ((in_header && !(leading && blank)) || in_part) {
 				header += (uint64_t)(next - p);
+				nested |= prescan_nested(p, (size_t)(next - p),
+							 &match);
+			}
 			p = next;
 			if (nl != NULL && leading && blank && line_len > 1 &&
 			    !(line_len == 2 && prefix[0] == '\r') &&
@@ -730,19 +778,32 @@ msgdec_prescan(int fd, const char *path, const struct limits_config *lim,
 				leading = false;
 				header = line_len;
 			}
-			if (in_header && header > lim->max_header_bytes)
+			if ((in_header || in_part) &&
+			    header > lim->max_header_bytes)
 				return msgdec_limit(error,
 					"邮件头超过 %" G_GUINT64_FORMAT " 字节"
 					"（[limits] max_header_bytes）",
 					lim->max_header_bytes);
 			if (nl == NULL)
 				break;
-			if (in_header && (line_len == 1 ||
-					  (line_len == 2 && prefix[0] == '\r')))
+			if ((in_header || in_part) &&
+			    (line_len == 1 ||
+			     (line_len == 2 && prefix[0] == '\r'))) {
+				/* the end of a header block; a forwarded
+				 * message's header block may follow */
 				in_header = false;
+				in_part = nested;
+				nested = false;
+				match = 0;
+			}
 			if (line_len >= 3 && prefix[0] == '-' &&
-			    prefix[1] == '-' && !g_ascii_isspace(prefix[2]))
+			    prefix[1] == '-' && !g_ascii_isspace(prefix[2])) {
 				dashes++;
+				if (!in_header && !in_part) {
+					in_part = true;
+					match = 0;
+				}
+			}
 			line_len = 0;
 		}
 		if (dashes > max_dashes)

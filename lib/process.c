@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "authres.h"
 #include "caption.h"
 #include "check.h"
 #include "classify.h"
@@ -44,6 +45,7 @@ struct proc {
 	GPtrArray *refs;        /* struct caption_ref * */
 	const struct unit *unit;
 	enum roster_how how;
+	bool from_trusted;      /* the receiving server vouches for From */
 	enum msg_kind kind;
 	bool keyword;
 	GPtrArray *held;        /* the unit's active accepted items */
@@ -146,6 +148,16 @@ proc_identify(struct proc *p)
 	struct roster_query q = {0};
 	int idx;
 
+	/* Only the receiving server's word counts: a failed DMARC (or SPF
+	 * and DKIM both failed) means anyone could have written this From */
+	p->from_trusted = authres_from_trusted(p->msg->authentication_results,
+					       cfg->authserv_id);
+	if (!p->from_trusted)
+		log_info("message %" G_GINT64_FORMAT ": From %s failed the "
+			 "checks of %s: not used to identify the unit",
+			 p->row->id,
+			 p->msg->from_addr ? p->msg->from_addr : "(none)",
+			 cfg->authserv_id);
 	if (p->row->unit != NULL) {
 		/* assigned by the office (intakectl assign) */
 		p->unit = config_find_unit(cfg, p->row->unit);
@@ -165,7 +177,7 @@ proc_identify(struct proc *p)
 	q.reply_to = p->msg->reply_to;
 	q.body = p->msg->body_text;
 	q.filenames = (const char *const *)names->pdata;
-	q.trust_address = true;
+	q.trust_address = p->from_trusted;
 	idx = roster_identify(cfg->units, cfg->n_units, &q, &p->how);
 	if (idx < 0 && p->how == ROSTER_NONE &&
 	    p->msg->forward_subject != NULL) {
@@ -733,6 +745,7 @@ proc_result_headers(const struct proc *p, struct store_result *r)
 	r->reply_to = p->msg->reply_to;
 	r->subject = p->msg->subject;
 	r->date_hdr = p->msg->date;
+	r->untrusted_from = !p->from_trusted;
 }
 
 /* Not a submission: recorded, left alone on the server, no reply. */
