@@ -79,7 +79,8 @@ char *reply_compose(const struct reply_info *info, const char *subject,
 char *reply_clean_header(const char *value, size_t max_bytes);
 
 /* An address is usable as a recipient: one addr-spec, no controls, no
- * spaces, no '<>,;:"()' outside the local part rules, sane length. */
+ * spaces, no '<>,;:"()' outside the local part rules, no encoded word
+ * ("=?") in the local part, sane length. */
 bool reply_address_ok(const char *addr);
 
 #endif

@@ -161,6 +161,10 @@ reply_address_ok(const char *addr)
 	at = strchr(addr, '@');
 	if (at == NULL || strchr(at + 1, '@') != NULL)
 		return false;
+	/* an encoded word the sender put where an address belongs: what
+	 * it hides is not where anything should be sent */
+	if (g_strstr_len(addr, (gssize)(at - addr), "=?") != NULL)
+		return false;
 	return reply_local_ok(addr, (size_t)(at - addr)) &&
 	       reply_domain_ok(at + 1);
 }
