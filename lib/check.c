@@ -48,6 +48,23 @@ check_is_archive(enum sniff_kind k)
 }
 
 /*
+ * An inline picture that fails as a photo is decoration (a signature
+ * logo, an icon, a banner) when it is small: under a quarter of the
+ * smallest photo's area (511×384 with the defaults; 512×384 is not), or
+ * of unknown size.  A bigger one was meant as a photo and is refused
+ * with its reason, so the unit learns why it was not taken.
+ */
+static bool
+check_decoration(const struct rules_config *rules,
+		 const struct photo_facts *pf)
+{
+	uint64_t area = (uint64_t)pf->width * pf->height;
+
+	return area * 4 < (uint64_t)rules->photo_min_long *
+				  rules->photo_min_short;
+}
+
+/*
  * One file, judged by what it is.  Returns the item, or NULL when it is
  * to be dropped silently (an inline decoration).
  */
@@ -83,7 +100,8 @@ check_file(const struct intake_config *cfg, const char *name,
 		ci->it.height = pf.height;
 		ci->it.accepted =
 			rules_photo(&cfg->rules, name, &pf, &ci->it.reason);
-		if (is_inline && !ci->it.accepted) {
+		if (is_inline && !ci->it.accepted &&
+		    check_decoration(&cfg->rules, &pf)) {
 			/* a logo or an icon in an HTML signature */
 			check_item_free(ci);
 			return NULL;

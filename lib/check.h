@@ -8,8 +8,10 @@
  * each item its verdict.  What depends on the unit (the photo limit,
  * duplicates, lateness, captions) is decided later, in process.c.
  *
- * Small inline pictures that fail as photos (signature logos, icons) are
- * dropped silently: they are decoration, not submissions.
+ * Small inline pictures that fail as photos (signature logos, icons:
+ * under a quarter of the smallest photo's area) are dropped silently:
+ * they are decoration, not submissions.  A bigger inline picture that
+ * fails is refused with its reason like an attached one.
  */
 #ifndef INTAKE_CHECK_H
 #define INTAKE_CHECK_H

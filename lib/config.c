@@ -24,6 +24,10 @@
  *   - mark = flag sets the keyword $Filed; flag:KEYWORD takes an IMAP
  *     atom (or a system flag such as \Flagged); move:FOLDER any folder
  *     name without control characters.
+ *   - [rules] link_prefixes: http:// or https:// URL prefixes with a host
+ *     (printable ASCII, no user name); links.c matches them at a host
+ *     boundary, so a prefix without a path still cannot be fooled by
+ *     "https://host.evil.example/".
  *   - Cross-checks that are errors: photo_min_short <= photo_min_long,
  *     max_header_bytes <= max_message_bytes, start < deadline.  Ones that
  *     are only warnings (tests shrink the worker on purpose):
@@ -41,6 +45,7 @@
 #include "config_int.h"
 
 #define CFG_GRACE_MAX (90u * 86400u) /* seconds */
+#define CFG_LINK_PREFIX_MAX 1024      /* bytes of a link prefix */
 
 #define CFG_NUM(type, field, lo, hi)                                   \
 	{ #field, offsetof(struct type, field),                        \
@@ -89,7 +94,8 @@ static const char *const campaign_keys[] = {
 	"digest_to", NULL
 };
 static const char *const rules_keys[] = {
-	"photo_caption", "video_required", "summary_required", NULL
+	"photo_caption", "video_required", "summary_required",
+	"link_prefixes", NULL
 };
 static const char *const storage_keys[] = {
 	"state_dir", "units_file", "template_dir", "report_path", NULL
@@ -122,6 +128,7 @@ config_rules_defaults(struct rules_config *rules)
 	rules->video_min_short = 720;
 	rules->video_required = false;
 	rules->summary_required = true;
+	rules->link_prefixes = NULL;
 }
 
 void
@@ -582,6 +589,59 @@ cfg_campaign(struct config_file *f, struct intake_config *cfg, GError **error)
 	return true;
 }
 
+/* One [rules] link_prefixes item: http(s)://host[:port][/path...], as
+ * links.c can match it (printable ASCII, none of the characters that end
+ * a link in a body), no user name. */
+static bool
+cfg_link_prefix(struct config_file *f, const char *v, GError **error)
+{
+	const char *rest = NULL;
+	size_t host_len;
+
+	if (g_str_has_prefix(v, "https://"))
+		rest = v + strlen("https://");
+	else if (g_str_has_prefix(v, "http://"))
+		rest = v + strlen("http://");
+	if (!rest) {
+		config_error(error, f->path, "rules", "link_prefixes",
+			     "\"%s\" does not start with https:// or http://",
+			     v);
+		return false;
+	}
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || strchr("\"'<>()", *p)) {
+			config_error(error, f->path, "rules", "link_prefixes",
+				     "\"%s\" contains a character that cannot "
+				     "be in a link (space, quote, <>, () or "
+				     "non-ASCII: percent-encode it)", v);
+			return false;
+		}
+	if (strlen(v) > CFG_LINK_PREFIX_MAX) {
+		config_error(error, f->path, "rules", "link_prefixes",
+			     "\"%.40s…\" is longer than %d bytes", v,
+			     CFG_LINK_PREFIX_MAX);
+		return false;
+	}
+	host_len = strcspn(rest, "/?#");
+	if (host_len == 0 || rest[0] == ':') {
+		config_error(error, f->path, "rules", "link_prefixes",
+			     "\"%s\" has no host name", v);
+		return false;
+	}
+	if (memchr(rest, '@', host_len)) {
+		config_error(error, f->path, "rules", "link_prefixes",
+			     "\"%s\" contains a user name", v);
+		return false;
+	}
+	if (strspn(rest, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789.-:[]") < host_len) {
+		config_error(error, f->path, "rules", "link_prefixes",
+			     "\"%s\" has an invalid host name", v);
+		return false;
+	}
+	return true;
+}
+
 static bool
 cfg_rules(struct config_file *f, struct intake_config *cfg, GError **error)
 {
@@ -598,8 +658,15 @@ cfg_rules(struct config_file *f, struct intake_config *cfg, GError **error)
 	    !config_bool(f, "rules", "video_required", &r->video_required,
 			 error) ||
 	    !config_bool(f, "rules", "summary_required", &r->summary_required,
+			 error) ||
+	    !config_list(f, "rules", "link_prefixes", &r->link_prefixes,
 			 error))
 		return false;
+	for (char **p = r->link_prefixes; *p; p++)
+		if (!cfg_link_prefix(f, *p, error))
+			return false;
+	if (r->link_prefixes[0] == NULL)
+		g_clear_pointer(&r->link_prefixes, g_strfreev);
 	r->caption_required = caption == 0;
 	if (r->photo_min_short > r->photo_min_long) {
 		config_error(error, f->path, "rules", "photo_min_short",
@@ -759,6 +826,7 @@ config_free(struct intake_config *cfg)
 		g_date_time_unref(cfg->deadline);
 	g_strfreev(cfg->keywords);
 	g_free(cfg->digest_to);
+	g_strfreev(cfg->rules.link_prefixes);
 	g_free(cfg->state_dir);
 	g_free(cfg->units_file);
 	g_free(cfg->template_dir);

@@ -45,6 +45,9 @@ struct rules_config {
 	unsigned video_min_short; /* 720 */
 	bool video_required;      /* false */
 	bool summary_required;    /* true */
+	char **link_prefixes;     /* URL prefixes of large-file links beyond
+				     the built-in providers (links.h);
+				     NULL-terminated, NULL when not set */
 };
 
 /* [limits]: bounds for untrusted input; every one has a safe default. */

@@ -10,6 +10,15 @@
  * and Baidu Netdisk: "链接: https://pan.baidu.com/s/1AbC 提取码: x7k2".
  * The reader looks at a window of lines around the URL for a file name
  * (a token with a known extension), a size, an expiry date and a code.
+ * A URL whose last path segment is itself such a file name
+ * (".../share/8f3a/宣传片.mp4", percent-encoded) is named by it first:
+ * that is exact, the window is a guess.
+ *
+ * Extra prefixes ([rules] link_prefixes) are matched like the built-in
+ * ones, case-insensitively, with one more check: a prefix that ends in
+ * the host ("https://pan.example.gov.cn") matches only where the URL's
+ * host ends there too, never "https://pan.example.gov.cn.evil.example/".
+ * Such links are described the same way as the built-in kinds.
  */
 #include <string.h>
 
@@ -53,6 +62,29 @@ links_url_char(char c)
 	       c != ')' && c != '(' && (unsigned char)c < 0x7f;
 }
 
+/*
+ * A configured prefix at p.  One that ends inside the host part
+ * ("https://pan.example.gov.cn") must end at the host's end in the URL
+ * too, so that "https://pan.example.gov.cn.evil.example/" or
+ * "https://pan.example.gov.cn@evil.example/" does not match it.
+ */
+static bool
+links_extra_at(const char *p, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	const char *host = strstr(prefix, "://");
+	char c;
+
+	if (n == 0 || g_ascii_strncasecmp(p, prefix, n) != 0)
+		return false;
+	host = host != NULL ? host + 3 : prefix;
+	if (host[strcspn(host, "/?#")] != '\0')
+		return true; /* the prefix reaches into the path */
+	c = p[n];
+	return !links_url_char(c) || c == '/' || c == '?' || c == '#' ||
+	       (c == ':' && strchr(host, ':') == NULL);
+}
+
 static const char *
 links_provider(const char *p, const char *const *extra)
 {
@@ -61,8 +93,7 @@ links_provider(const char *p, const char *const *extra)
 					strlen(providers[i].prefix)) == 0)
 			return providers[i].name;
 	for (size_t i = 0; extra != NULL && extra[i] != NULL; i++)
-		if (*extra[i] && g_ascii_strncasecmp(p, extra[i],
-						     strlen(extra[i])) == 0)
+		if (links_extra_at(p, extra[i]))
 			return "大附件链接";
 	return NULL;
 }
@@ -123,6 +154,44 @@ struct links_res {
 	GRegex *name, *size, *code, *date;
 };
 
+/*
+ * The URL's last path segment when it is a file name with a known
+ * extension (".../s/8f3a/质量月宣传片.mp4", percent-encoded UTF-8), or
+ * NULL.
+ */
+static char *
+links_url_name(GRegex *name_re, const char *url)
+{
+	g_autoptr(GMatchInfo) mi = NULL;
+	g_autofree char *name = NULL;
+	const char *path = strstr(url, "://");
+	const char *end, *seg;
+	int from, to;
+
+	if (path == NULL)
+		return NULL;
+	path += 3;
+	end = path + strcspn(path, "?#");
+	path += strcspn(path, "/");
+	if (path >= end)
+		return NULL;
+	for (seg = end; seg > path && seg[-1] != '/'; seg--)
+		;
+	name = g_uri_unescape_segment(seg, end, "/");
+	if (name == NULL || *name == '\0' ||
+	    !g_utf8_validate(name, -1, NULL))
+		return NULL;
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return NULL;
+	/* the whole segment, not a file name inside it */
+	if (!g_regex_match(name_re, name, 0, &mi) ||
+	    !g_match_info_fetch_pos(mi, 1, &from, &to) || from != 0 ||
+	    (size_t)to != strlen(name))
+		return NULL;
+	return g_steal_pointer(&name);
+}
+
 static void
 links_describe(const struct links_res *res, const char *text, size_t off,
 	       struct link_ref *ref, GTimeZone *tz)
@@ -130,7 +199,9 @@ links_describe(const struct links_res *res, const char *text, size_t off,
 	const char *s, *e;
 
 	links_window(text, off, &s, &e);
-	ref->filename = links_match(res->name, s, e - s, 1);
+	ref->filename = links_url_name(res->name, ref->url);
+	if (ref->filename == NULL)
+		ref->filename = links_match(res->name, s, e - s, 1);
 	ref->size = links_match(res->size, s, e - s, 1);
 	ref->code = links_match(res->code, s, e - s, 1);
 	ref->expires = links_expiry(res->date, s, e - s, tz);

@@ -1,6 +1,7 @@
 """Every kind of file a unit sends, through intaked --once against real
 servers, judged as DESIGN.md §4 says; and a unit's dossier across several
 messages (photo limit, corrections, duplicates, lateness)."""
+import calendar
 import os
 import sys
 
@@ -12,6 +13,7 @@ from world import World, fixtures, unique_jpegs  # noqa: E402
 suite = Suite("checks")
 FZ = "福州市市场监督管理局"
 QZ = "泉州市市场监督管理局"
+ZZ = "漳州市市场监督管理局"
 SEPT = 1664330000      # 2022-09-28, before the deadline
 LATE = 1665590400      # 2022-10-13, after it
 
@@ -117,6 +119,62 @@ def qq_large_file_link():
               internaldate=SEPT + 60)
     w.intake.once()
     suite.eq("link.once", w.intake.unit_status(QZ)["links"], 1)
+
+
+@suite.test
+def custom_prefix_link():
+    """[rules] link_prefixes: a configured file-sharing service's link is a
+    link item like QQ's; a look-alike host is not; a bad prefix stops the
+    daemon with the file, group and key."""
+    from harness import INTAKED
+    w = World(suite.cleanup, rules={"link_prefixes": "https://pan.example.gov.cn/s/"})
+    body = ("您好，视频较大，已上传省政务网盘。\n"
+            "漳州质量月宣传片.mp4（1.2G，2022年10月20日 18:00 到期）\n"
+            "下载：https://pan.example.gov.cn/s/8f3a2b?from=mail 提取码：k9m2\n"
+            "\n\n\n\n\n\n备用（勿用）：https://pan.example.gov.cn.evil.com/s/8f3a2b\n")
+    w.deliver(plain("zz@zhangzhou.example.cn", "漳州市局质量月视频", body),
+              internaldate=SEPT)
+    w.intake.once()
+    m = w.intake.messages()[0]
+    suite.eq("custom_link.verdict", m["verdict"], "accepted")
+    links = [i for i in m["items"] if i["type"] == "link"]
+    suite.eq("custom_link.count", len(links), 1)
+    if links:
+        suite.eq("custom_link.name", links[0]["name"], "漳州质量月宣传片.mp4")
+        suite.eq("custom_link.url", links[0]["url"],
+                 "https://pan.example.gov.cn/s/8f3a2b?from=mail")
+        suite.eq("custom_link.accepted", links[0]["accepted"], True)
+        # what is written near the link: size, 提取码 and expiry (+08:00)
+        note, expires = w.intake.db().execute(
+            "SELECT note, expires FROM items WHERE id=?", (links[0]["id"],)).fetchone()
+        suite.check("custom_link.note", "k9m2" in (note or "") and "1.2G" in (note or ""),
+                    note)
+        suite.eq("custom_link.expires", expires,
+                 calendar.timegm((2022, 10, 20, 10, 0, 0)))
+    u = w.intake.unit_status(ZZ)
+    suite.eq("custom_link.status_links", u["links"], 1)
+    rep = w.replies()[0]["msg"].get_content()
+    suite.check("custom_link.reply", "已登记" in rep, rep[:500])
+    # without the key the same kind of link is ordinary text
+    w.intake.rules = {}
+    w.intake.write_config()
+    w.deliver(plain("zz@zhangzhou.example.cn", "漳州市局质量月视频（二）",
+                    body.replace("8f3a2b", "9d4c3e")), internaldate=SEPT + 60)
+    w.intake.once()
+    second = w.intake.messages()[1]
+    suite.eq("custom_link.unconfigured", [i for i in second["items"]
+                                          if i["type"] == "link"], [])
+    suite.eq("custom_link.unconfigured_status", w.intake.unit_status(ZZ)["links"], 1)
+    # a bad prefix: the daemon refuses to start, naming file, group and key
+    w.intake.rules = {"link_prefixes": "https://pan.example.gov.cn/s/;pan.example.gov.cn/t/"}
+    w.intake.write_config()
+    for what, r in (("check", w.intake.run(INTAKED, "--check-config", check=False)),
+                    ("once", w.intake.once(check=False))):
+        err = r.stderr.decode()
+        suite.eq("custom_link.bad_%s.exit" % what, r.returncode, 2)
+        suite.check("custom_link.bad_%s.names" % what,
+                    w.intake.conf in err and "[rules] link_prefixes" in err
+                    and "pan.example.gov.cn/t/" in err, err)
 
 
 @suite.test

@@ -45,6 +45,41 @@ static const struct bad_case bad_cases[] = {
 	  "[rules] photo_caption: ", "not required or optional" },
 	{ "rules.bool", GOOD "[rules]\nvideo_required = yes\n",
 	  "[rules] video_required: ", "not true or false" },
+	{ "rules.link_scheme",
+	  GOOD "[rules]\nlink_prefixes = ftp://pan.example.gov.cn/s/\n",
+	  "[rules] link_prefixes: ",
+	  "\"ftp://pan.example.gov.cn/s/\" does not start with https:// or "
+	  "http://" },
+	{ "rules.link_no_scheme",
+	  GOOD "[rules]\nlink_prefixes = pan.example.gov.cn/s/\n",
+	  "[rules] link_prefixes: ", "does not start with https://" },
+	{ "rules.link_no_host", GOOD "[rules]\nlink_prefixes = https:///s/\n",
+	  "[rules] link_prefixes: ", "\"https:///s/\" has no host name" },
+	{ "rules.link_bare_scheme", GOOD "[rules]\nlink_prefixes = http://\n",
+	  "[rules] link_prefixes: ", "has no host name" },
+	{ "rules.link_port_only",
+	  GOOD "[rules]\nlink_prefixes = https://:8443/s/\n",
+	  "[rules] link_prefixes: ", "has no host name" },
+	{ "rules.link_userinfo",
+	  GOOD "[rules]\nlink_prefixes = https://u@pan.example.gov.cn/s/\n",
+	  "[rules] link_prefixes: ", "contains a user name" },
+	{ "rules.link_bad_host",
+	  GOOD "[rules]\nlink_prefixes = https://pan_example!gov/s/\n",
+	  "[rules] link_prefixes: ", "has an invalid host name" },
+	{ "rules.link_space",
+	  GOOD "[rules]\nlink_prefixes = https://pan.example.gov.cn/s /\n",
+	  "[rules] link_prefixes: ", "cannot be in a link" },
+	{ "rules.link_quote",
+	  GOOD "[rules]\nlink_prefixes = https://pan.example.gov.cn/\"s\n",
+	  "[rules] link_prefixes: ", "cannot be in a link" },
+	{ "rules.link_non_ascii",
+	  GOOD "[rules]\nlink_prefixes = https://网盘.example.cn/s/\n",
+	  "[rules] link_prefixes: ", "non-ASCII" },
+	{ "rules.link_second_bad",
+	  GOOD "[rules]\nlink_prefixes = https://pan.example.gov.cn/s/;"
+	  "https://pan.example.gov.cn.;pan2.example.gov.cn\n",
+	  "[rules] link_prefixes: ",
+	  "\"pan2.example.gov.cn\" does not start with https://" },
 	{ "rules.unknown_key", GOOD "[rules]\nphoto_maxx = 6\n",
 	  "[rules] photo_maxx: ", "unknown key" },
 	{ "unknown_group", GOOD "[rulez]\nphoto_max = 6\n",
@@ -580,6 +615,90 @@ test_values(void)
 	}
 }
 
+/* [rules] link_prefixes as loaded: NULL-terminated, trimmed, NULL when
+ * not set or empty; an over-long prefix is refused. */
+static void
+test_link_prefixes(void)
+{
+	static const struct {
+		const char *name;
+		const char *value; /* NULL: no key */
+		const char *want[3];
+	} cases[] = {
+		{ "unset", NULL, { NULL } },
+		{ "empty", "", { NULL } },
+		{ "only_separators", " ; ;", { NULL } },
+		{ "one", "https://pan.example.gov.cn/s/",
+		  { "https://pan.example.gov.cn/s/", NULL } },
+		{ "two_trimmed",
+		  " https://pan.example.gov.cn/s/ ;; http://10.0.0.8:8080/f/ ;",
+		  { "https://pan.example.gov.cn/s/", "http://10.0.0.8:8080/f/",
+		    NULL } },
+		{ "host_only", "https://pan.example.gov.cn",
+		  { "https://pan.example.gov.cn", NULL } },
+		{ "ipv6", "http://[::1]:8080/share/",
+		  { "http://[::1]:8080/share/", NULL } },
+	};
+	g_autofree char *path = g_build_filename(tdir, "links.conf", NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *text = g_strconcat(
+			GOOD "[rules]\n", cases[i].value ? "link_prefixes = " :
+							   "",
+			cases[i].value ? cases[i].value : "", "\n", NULL);
+		g_autoptr(GError) err = NULL;
+		struct intake_config *cfg;
+		char n[160];
+		unsigned want_n = 0;
+
+		while (cases[i].want[want_n])
+			want_n++;
+		g_file_set_contents(path, text, -1, NULL);
+		cfg = config_load(path, &err);
+		snprintf(n, sizeof(n), "link_prefixes.%s.loads",
+			 cases[i].name);
+		T_CHECK(n, cfg != NULL);
+		if (!cfg) {
+			printf("# %s\n", err->message);
+			continue;
+		}
+		snprintf(n, sizeof(n), "link_prefixes.%s.n", cases[i].name);
+		if (want_n == 0) {
+			T_CHECK(n, cfg->rules.link_prefixes == NULL);
+		} else {
+			T_INTEQ(n, cfg->rules.link_prefixes ?
+				g_strv_length(cfg->rules.link_prefixes) : 0,
+				want_n);
+			for (unsigned k = 0; cfg->rules.link_prefixes &&
+					     k < want_n; k++) {
+				snprintf(n, sizeof(n), "link_prefixes.%s.%u",
+					 cases[i].name, k);
+				T_STREQ(n, cfg->rules.link_prefixes[k],
+					cases[i].want[k]);
+			}
+		}
+		config_free(cfg);
+	}
+	{
+		g_autoptr(GString) text = g_string_new(
+			GOOD "[rules]\nlink_prefixes = https://pan.example."
+			"gov.cn/");
+		g_autoptr(GError) err = NULL;
+		struct intake_config *cfg;
+
+		while (text->len < 1200)
+			g_string_append(text, "abcdefgh/");
+		g_string_append(text, "\n");
+		g_file_set_contents(path, text->str, -1, NULL);
+		cfg = config_load(path, &err);
+		T_CHECK("bad.rules.link_long", cfg == NULL);
+		config_free(cfg);
+		check_error("bad.rules.link_long", err, path,
+			    "[rules] link_prefixes: ",
+			    "is longer than 1024 bytes");
+	}
+}
+
 static void
 test_credentials(void)
 {
@@ -785,6 +904,7 @@ main(void)
 	test_bad_units();
 	test_defaults();
 	test_values();
+	test_link_prefixes();
 	test_credentials();
 	test_units_more();
 	test_examples();

@@ -70,10 +70,90 @@ static const struct link_case cases[] = {
 	 NULL},
 };
 
+/* [rules] link_prefixes: one configured prefix (NULL: none) per case */
+struct extra_case {
+	const char *prefix;
+	struct link_case c;
+};
+
+static const struct extra_case extra_cases[] = {
+	{"https://pan.example.gov.cn/s/",
+	 {"extra.text",
+	  "视频较大，放在省政务网盘：\n质量月宣传片.mp4（1.2G，2022年10月20日"
+	  "到期）\n下载：https://pan.example.gov.cn/s/8f3a2b 提取码：k9m2\n",
+	  NULL, 1, "https://pan.example.gov.cn/s/8f3a2b", "大附件链接",
+	  "质量月宣传片.mp4", "1.2G", "k9m2", "2022-10-20T23:59:00+08"}},
+	{"https://pan.example.gov.cn/s/",
+	 {"extra.html", "视频见下方链接",
+	  "<p>视频（856M）：<a href=\"https://pan.example.gov.cn/s/77aa?from="
+	  "mail&amp;x=1\">漳州质量月.mp4</a></p>",
+	  1, "https://pan.example.gov.cn/s/77aa?from=mail&x=1", "大附件链接",
+	  "漳州质量月.mp4", "856M", NULL, NULL}},
+	/* the URL's own last segment names the file, percent-decoded */
+	{"https://pan.example.gov.cn/s/",
+	 {"extra.url_name",
+	  "https://pan.example.gov.cn/s/9c/%E8%B4%A8%E9%87%8F%E6%9C%88.mp4\n"
+	  "另附 说明.pdf 一份\n",
+	  NULL, 1,
+	  "https://pan.example.gov.cn/s/9c/%E8%B4%A8%E9%87%8F%E6%9C%88.mp4",
+	  "大附件链接", "质量月.mp4", NULL, NULL, NULL}},
+	/* not a file name: the text near the link is read instead */
+	{"https://pan.example.gov.cn/s/",
+	 {"extra.url_name_bad",
+	  "宣传片.mp4 https://pan.example.gov.cn/s/9c/%FF%FE.mp4\n",
+	  NULL, 1, "https://pan.example.gov.cn/s/9c/%FF%FE.mp4", "大附件链接",
+	  "宣传片.mp4", NULL, NULL, NULL}},
+	{NULL,
+	 {"extra.not_configured",
+	  "下载：https://pan.example.gov.cn/s/8f3a2b 提取码：k9m2\n",
+	  "<a href=\"https://pan.example.gov.cn/s/77aa\">x.mp4</a>",
+	  0, NULL, NULL, NULL, NULL, NULL, NULL}},
+	{"https://pan.example.gov.cn/s/",
+	 {"extra.other_prefix",
+	  "https://pan.example.gov.cn/t/8f3a2b https://example.gov.cn/s/1\n",
+	  NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL}},
+	{"https://pan.example.gov.cn/s/",
+	 {"extra.evil_host",
+	  "下载：https://pan.example.gov.cn.evil.com/s/8f3a2b\n",
+	  "<a href=\"https://pan.example.gov.cn.evil.com/s/77aa\">x</a>",
+	  0, NULL, NULL, NULL, NULL, NULL, NULL}},
+	/* a prefix that is only a host ends where the URL's host ends */
+	{"https://pan.example.gov.cn",
+	 {"extra.host_only.evil_host",
+	  "下载：https://pan.example.gov.cn.evil.com/s/8f3a2b\n",
+	  "<a href=\"https://pan.example.gov.cnx.com/\">x</a>",
+	  0, NULL, NULL, NULL, NULL, NULL, NULL}},
+	{"https://pan.example.gov.cn",
+	 {"extra.host_only.userinfo",
+	  "下载：https://pan.example.gov.cn@evil.com/s/8f3a2b\n", NULL,
+	  0, NULL, NULL, NULL, NULL, NULL, NULL}},
+	{"https://pan.example.gov.cn",
+	 {"extra.host_only.path", "下载：https://PAN.example.gov.cn/s/1x\n",
+	  NULL, 1, "https://PAN.example.gov.cn/s/1x", "大附件链接", NULL,
+	  NULL, NULL, NULL}},
+	{"https://pan.example.gov.cn",
+	 {"extra.host_only.port", "https://pan.example.gov.cn:8443/s/1x\n",
+	  NULL, 1, "https://pan.example.gov.cn:8443/s/1x", "大附件链接", NULL,
+	  NULL, NULL, NULL}},
+	{"https://pan.example.gov.cn",
+	 {"extra.host_only.bare", "链接：https://pan.example.gov.cn 密码 ab12",
+	  NULL, 1, "https://pan.example.gov.cn", "大附件链接", NULL, NULL,
+	  "ab12", NULL}},
+	/* an empty prefix matches nothing, not every link */
+	{"",
+	 {"extra.empty", "见 https://www.samr.gov.cn/ 视频.mp4", NULL, 0,
+	  NULL, NULL, NULL, NULL, NULL, NULL}},
+	/* the built-in providers keep their names */
+	{"https://pan.baidu.com/",
+	 {"extra.builtin_first", "https://pan.baidu.com/s/1AbC 提取码: x7k2",
+	  NULL, 1, "https://pan.baidu.com/s/1AbC", "百度网盘", NULL, NULL,
+	  "x7k2", NULL}},
+};
+
 static void
-check_case(const struct link_case *c)
+check_case(const struct link_case *c, const char *const *extra)
 {
-	GPtrArray *found = links_find(c->text, c->html, NULL, NULL);
+	GPtrArray *found = links_find(c->text, c->html, extra, NULL);
 	char name[128];
 
 	g_snprintf(name, sizeof(name), "links.%s.count", c->name);
@@ -112,7 +192,12 @@ main(void)
 	GPtrArray *found;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
-		check_case(&cases[i]);
+		check_case(&cases[i], NULL);
+	for (size_t i = 0; i < G_N_ELEMENTS(extra_cases); i++) {
+		const char *one[] = {extra_cases[i].prefix, NULL};
+
+		check_case(&extra_cases[i].c, one);
+	}
 
 	/* configured extra prefixes */
 	found = links_find("见 https://files.example.cn/share/abc 视频.mp4",
