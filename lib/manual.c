@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "caption.h"
+#include "decide.h"
 #include "manual.h"
 
 /* A time this far after now is a typo, not a clock difference. */
@@ -160,141 +161,18 @@ manual_note(const char *entered, int64_t link, const char *text)
 	return g_string_free(out, FALSE);
 }
 
-/* Is photo number n taken by a held photo or one of this batch? */
-static bool
-manual_number_used(const GPtrArray *held, const GPtrArray *items,
-		   unsigned n)
-{
-	for (unsigned i = 0; i < held->len; i++) {
-		const struct store_item *it = g_ptr_array_index(held, i);
-
-		if (it->type == ITEM_PHOTO && it->number == n)
-			return true;
-	}
-	for (unsigned i = 0; i < items->len; i++) {
-		const struct check_item *ci = g_ptr_array_index(items, i);
-
-		if (ci->it.type == ITEM_PHOTO && ci->it.accepted &&
-		    ci->it.number == n)
-			return true;
-	}
-	return false;
-}
-
-/* The smallest number no held or batch photo has (always found: there
- * are only so many photos). */
-static unsigned
-manual_free_number(const GPtrArray *held, const GPtrArray *items)
-{
-	unsigned n = 1;
-
-	while (n <= held->len + items->len &&
-	       manual_number_used(held, items, n))
-		n++;
-	return n;
-}
-
-/* An earlier item with the same content: held, or before index. */
-static const char *
-manual_same_as(const GPtrArray *held, const GPtrArray *items,
-	       unsigned index)
-{
-	const struct check_item *ci = g_ptr_array_index(items, index);
-
-	if (ci->it.sha256 == NULL)
-		return NULL;
-	for (unsigned i = 0; i < held->len; i++) {
-		const struct store_item *it = g_ptr_array_index(held, i);
-
-		if (g_strcmp0(it->sha256, ci->it.sha256) == 0)
-			return it->name;
-	}
-	for (unsigned i = 0; i < index; i++) {
-		const struct check_item *cj = g_ptr_array_index(items, i);
-
-		if (cj->it.accepted &&
-		    g_strcmp0(cj->it.sha256, ci->it.sha256) == 0)
-			return cj->it.name;
-	}
-	return NULL;
-}
-
-static void
-manual_refuse(struct check_item *ci, char *reason)
-{
-	ci->it.accepted = false;
-	ci->it.number = 0;
-	g_free(ci->it.reason);
-	ci->it.reason = reason;
-}
-
 void
 manual_decide(const struct intake_config *cfg, const GPtrArray *held,
 	      GPtrArray *items, int64_t received, unsigned *accepted_r,
 	      unsigned *refused_r)
 {
-	int64_t deadline = cfg->deadline ? g_date_time_to_unix(cfg->deadline)
-					 : 0;
-	bool late = rules_is_late(received, deadline, cfg->grace_seconds);
-	g_autofree char *deadline_text =
-		cfg->deadline ? g_date_time_format(cfg->deadline,
-						   "%Y-%m-%d %H:%M")
-			      : NULL;
-	unsigned photos = 0;
-
-	*accepted_r = *refused_r = 0;
-	for (unsigned i = 0; i < held->len; i++) {
-		const struct store_item *it = g_ptr_array_index(held, i);
-
-		photos += it->type == ITEM_PHOTO;
-	}
 	for (unsigned i = 0; i < items->len; i++) {
 		struct check_item *ci = g_ptr_array_index(items, i);
-		const char *same;
 
-		ci->it.received = received;
-		ci->it.late = false;
 		if (ci->it.type == ITEM_PHOTO && ci->it.caption == NULL)
 			ci->it.caption = caption_from_filename(ci->it.name);
-		if (!ci->it.accepted) {
-			(*refused_r)++;
-			continue;
-		}
-		same = manual_same_as(held, items, i);
-		if (same != NULL) {
-			/* not a fault: the office has it already */
-			char *why = ci->it.type == ITEM_PHOTO
-					    ? rules_photo_duplicate_reason(
-						      ci->it.name, same)
-					    : g_strdup_printf(
-						      "“%s”与已收到的“%s”"
-						      "内容相同，不重复收录",
-						      ci->it.name, same);
-
-			manual_refuse(ci, why);
-			continue;
-		}
-		if (late && cfg->late_policy == LATE_REFUSE) {
-			manual_refuse(ci, rules_late_reason(ci->it.name,
-							    deadline_text));
-			(*refused_r)++;
-			continue;
-		}
-		ci->it.late = late;
-		if (ci->it.type == ITEM_PHOTO) {
-			char *why = NULL;
-
-			if (!rules_photo_room(&cfg->rules, ci->it.name, photos,
-					      &why)) {
-				manual_refuse(ci, why);
-				(*refused_r)++;
-				continue;
-			}
-			photos++;
-			ci->it.number = manual_free_number(held, items);
-		}
-		(*accepted_r)++;
 	}
+	decide_items(cfg, held, items, received, accepted_r, refused_r);
 }
 
 /* ---- impure ---- */

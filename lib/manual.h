@@ -112,10 +112,9 @@ char *manual_note(const char *entered, int64_t link, const char *text);
 /*
  * The unit-dependent rules for items (struct check_item *) checked by
  * content, against held (struct store_item *, the unit's active accepted
- * items), as process.c decides them for mail: photo captions from file
- * names, duplicates (refused, not counted as refusals), lateness of
- * received with late_policy, the photo limit and numbers.  Counts the
- * accepted and refused items.
+ * items): photo captions from file names, then decide_items() as for
+ * mail (duplicates, lateness of received, the photo limit, numbers).
+ * Counts the accepted and refused items.
  */
 void manual_decide(const struct intake_config *cfg, const GPtrArray *held,
 		   GPtrArray *items, int64_t received, unsigned *accepted_r,

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "decide.h"
 #include "filing.h"
 #include "manual.h"
 #include "pipeline.h"
@@ -314,48 +315,17 @@ manual_check_files(struct manual_add *a, const char *const *files,
 	return true;
 }
 
-/* "<nn>-<caption>.jpg", "<nn>.jpg" uncaptioned (as process.c names). */
-static char *
-manual_photo_name(unsigned number, const char *caption)
-{
-	if (caption == NULL || *caption == '\0')
-		return g_strdup_printf("%02u.jpg", number);
-	return g_strdup_printf("%02u-%s.jpg", number, caption);
-}
-
 /* A summary's or video's name that no held item or earlier one of the
  * batch has: the sanitised original, else with its hash's start. */
 static char *
 manual_plain_name(const struct manual_add *a, const struct check_item *ci,
 		  unsigned index)
 {
-	g_autofree char *clean = filing_sanitize(ci->it.name, FILING_NAME_MAX);
-	g_autofree char *unit = filing_sanitize(a->unit->name,
-						FILING_NAME_MAX);
-	g_autofree char *rel = g_build_filename(
-		"units", unit, filing_subdir(ci->it.type), clean, NULL);
-	g_autofree char *stem = NULL;
-	const char *dot;
+	g_autofree char *suffix =
+		g_strdup_printf("-%.12s", ci->it.sha256 ? ci->it.sha256 : "x");
 
-	for (unsigned i = 0; i < a->held->len; i++) {
-		const struct store_item *it = g_ptr_array_index(a->held, i);
-
-		if (g_strcmp0(it->path, rel) == 0)
-			goto taken;
-	}
-	for (unsigned i = 0; i < index; i++) {
-		const struct check_item *cj = g_ptr_array_index(a->items, i);
-
-		if (g_strcmp0(cj->it.path, rel) == 0)
-			goto taken;
-	}
-	return g_steal_pointer(&clean);
-taken:
-	dot = strrchr(clean, '.');
-	stem = dot ? g_strndup(clean, (gsize)(dot - clean)) : g_strdup(clean);
-	return g_strdup_printf("%s-%.12s%s", stem,
-			       ci->it.sha256 ? ci->it.sha256 : "x",
-			       dot ? dot : "");
+	return decide_plain_name(a->unit->name, a->held, a->items, index,
+				 suffix);
 }
 
 /*
@@ -374,7 +344,7 @@ manual_file_items(struct manual_add *a, GError **error)
 		if (!ci->it.accepted || subdir == NULL)
 			continue;
 		if (ci->it.type == ITEM_PHOTO)
-			name = manual_photo_name(ci->it.number, ci->it.caption);
+			name = decide_photo_name(ci->it.number, ci->it.caption);
 		else
 			name = manual_plain_name(a, ci, i);
 		if (!filing_put(a->cfg->state_dir, a->unit->name, subdir, name,

@@ -22,6 +22,7 @@
 #include "caption.h"
 #include "check.h"
 #include "classify.h"
+#include "decide.h"
 #include "filing.h"
 #include "links.h"
 #include "log.h"
@@ -251,8 +252,9 @@ proc_add_links(struct proc *p)
 		p->cfg->deadline
 			? g_time_zone_ref(g_date_time_get_timezone(p->cfg->deadline))
 			: NULL;
-	GPtrArray *links = links_find(p->msg->body_text, p->msg->body_html,
-				      NULL, tz);
+	GPtrArray *links = links_find(
+		p->msg->body_text, p->msg->body_html,
+		(const char *const *)p->cfg->rules.link_prefixes, tz);
 
 	for (unsigned i = 0; i < links->len; i++) {
 		const struct link_ref *l = g_ptr_array_index(links, i);
@@ -320,69 +322,6 @@ proc_caption_own(struct proc *p)
 	}
 }
 
-static bool
-proc_number_used(const GPtrArray *held, const GPtrArray *items, unsigned n)
-{
-	for (unsigned i = 0; i < held->len; i++) {
-		const struct store_item *it = g_ptr_array_index(held, i);
-
-		if (it->type == ITEM_PHOTO && it->number == n)
-			return true;
-	}
-	for (unsigned i = 0; i < items->len; i++) {
-		const struct check_item *ci = g_ptr_array_index(items, i);
-
-		if (ci->it.type == ITEM_PHOTO && ci->it.accepted &&
-		    ci->it.number == n)
-			return true;
-	}
-	return false;
-}
-
-static unsigned
-proc_count_held(const GPtrArray *held, enum item_type type)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < held->len; i++) {
-		const struct store_item *it = g_ptr_array_index(held, i);
-
-		n += it->type == type;
-	}
-	return n;
-}
-
-static const struct store_item *
-proc_held_with_sha(const GPtrArray *held, const char *sha)
-{
-	if (sha == NULL)
-		return NULL;
-	for (unsigned i = 0; i < held->len; i++) {
-		const struct store_item *it = g_ptr_array_index(held, i);
-
-		if (it->sha256 != NULL && g_strcmp0(it->sha256, sha) == 0)
-			return it;
-	}
-	return NULL;
-}
-
-static void
-proc_refuse(struct check_item *ci, char *reason)
-{
-	ci->it.accepted = false;
-	g_free(ci->it.reason);
-	ci->it.reason = reason;
-}
-
-/* The photo's name in 图片/: "<nn>-<caption>.jpg", "<nn>.jpg" uncaptioned. */
-static char *
-proc_photo_name(unsigned number, const char *caption)
-{
-	if (caption == NULL || *caption == '\0')
-		return g_strdup_printf("%02u.jpg", number);
-	return g_strdup_printf("%02u-%s.jpg", number, caption);
-}
-
 /*
  * A correction (更正 or 替换 in the subject) replaces the unit's earlier
  * items of the kinds this message brings; history is kept (state
@@ -424,78 +363,13 @@ proc_corrections(struct proc *p, GPtrArray *replaced, GError **error)
 static void
 proc_decide(struct proc *p)
 {
-	const struct intake_config *cfg = p->cfg;
-	unsigned photos = proc_count_held(p->held, ITEM_PHOTO);
-	int64_t deadline = cfg->deadline ? g_date_time_to_unix(cfg->deadline)
-					 : 0;
-	bool late = rules_is_late(p->row->arrived, deadline,
-				  cfg->grace_seconds);
-	g_autofree char *deadline_text =
-		cfg->deadline ? g_date_time_format(cfg->deadline,
-						   "%Y-%m-%d %H:%M")
-			      : NULL;
-
-	for (unsigned i = 0; i < p->items->len; i++) {
-		struct check_item *ci = g_ptr_array_index(p->items, i);
-		const struct store_item *same;
-
-		ci->it.received = p->row->arrived;
-		if (!ci->it.accepted)
-			continue;
-		same = proc_held_with_sha(p->held, ci->it.sha256);
-		for (unsigned j = 0; same == NULL && j < i; j++) {
-			struct check_item *cj = g_ptr_array_index(p->items, j);
-
-			if (cj->it.accepted &&
-			    g_strcmp0(cj->it.sha256, ci->it.sha256) == 0)
-				same = &cj->it;
-		}
-		if (same != NULL) {
-			proc_refuse(ci, ci->it.type == ITEM_PHOTO
-						? rules_photo_duplicate_reason(
-							  ci->it.name, same->name)
-						: g_strdup_printf(
-							  "“%s”与已收到的“%s”"
-							  "内容相同，不重复收录",
-							  ci->it.name,
-							  same->name));
-			ci->it.number = 0;
-			/* a resend is not a fault of the unit */
-			ci->it.late = false;
-			g_free(ci->it.origin);
-			ci->it.origin = g_strdup("duplicate");
-			continue;
-		}
-		if (late && cfg->late_policy == LATE_REFUSE) {
-			proc_refuse(ci, rules_late_reason(ci->it.name,
-							  deadline_text));
-			continue;
-		}
-		ci->it.late = late;
-		if (ci->it.type != ITEM_PHOTO)
-			continue;
-		if (!rules_photo_room(&cfg->rules, ci->it.name, photos,
-				      &ci->it.reason)) {
-			ci->it.accepted = false;
-			continue;
-		}
-		photos++;
-		for (unsigned n = 1;; n++) {
-			if (!proc_number_used(p->held, p->items, n)) {
-				ci->it.number = n;
-				break;
-			}
-		}
-	}
+	decide_items(p->cfg, p->held, p->items, p->row->arrived, &p->accepted,
+		     &p->refused);
 	for (unsigned i = 0; i < p->items->len; i++) {
 		struct check_item *ci = g_ptr_array_index(p->items, i);
 
-		if (ci->it.accepted)
-			p->accepted++;
-		else if (g_strcmp0(ci->it.origin, "duplicate") != 0)
-			p->refused++;
 		if (ci->it.accepted && ci->docx_has_media &&
-		    proc_count_held(p->held, ITEM_PHOTO) == 0) {
+		    decide_count(p->held, ITEM_PHOTO) == 0) {
 			bool own_photos = false;
 
 			for (unsigned j = 0; j < p->items->len; j++) {
@@ -519,34 +393,13 @@ proc_decide(struct proc *p)
 /* A final name for a summary or video that no other item of the unit
  * holds: the sanitised original, else with the message and index. */
 static char *
-proc_plain_name(struct proc *p, const struct check_item *ci, unsigned index)
+proc_plain_name(const struct proc *p, unsigned index)
 {
-	const char *subdir = filing_subdir(ci->it.type);
-	g_autofree char *clean = filing_sanitize(ci->it.name, FILING_NAME_MAX);
-	g_autofree char *unit = filing_sanitize(p->unit->name, FILING_NAME_MAX);
-	g_autofree char *rel =
-		g_build_filename("units", unit, subdir, clean, NULL);
-	g_autofree char *stem = NULL;
-	const char *dot;
+	g_autofree char *suffix = g_strdup_printf(
+		"-%" G_GINT64_FORMAT "-%u", p->row->id, index + 1);
 
-	for (unsigned i = 0; i < p->held->len; i++) {
-		const struct store_item *it = g_ptr_array_index(p->held, i);
-
-		if (g_strcmp0(it->path, rel) == 0)
-			goto taken;
-	}
-	for (unsigned i = 0; i < index; i++) {
-		const struct check_item *cj = g_ptr_array_index(p->items, i);
-
-		if (g_strcmp0(cj->it.path, rel) == 0)
-			goto taken;
-	}
-	return g_steal_pointer(&clean);
-taken:
-	dot = strrchr(clean, '.');
-	stem = dot ? g_strndup(clean, (gsize)(dot - clean)) : g_strdup(clean);
-	return g_strdup_printf("%s-%" G_GINT64_FORMAT "-%u%s", stem,
-			       p->row->id, index + 1, dot ? dot : "");
+	return decide_plain_name(p->unit->name, p->held, p->items, index,
+				 suffix);
 }
 
 /* Whether units/<unit>/<subdir>/<name>, as filing_put() will name it, is
@@ -600,9 +453,9 @@ proc_file_items(struct proc *p, const GPtrArray *replaced, GError **error)
 		if (!ci->it.accepted || subdir == NULL)
 			continue;
 		if (ci->it.type == ITEM_PHOTO)
-			name = proc_photo_name(ci->it.number, ci->it.caption);
+			name = decide_photo_name(ci->it.number, ci->it.caption);
 		else
-			name = proc_plain_name(p, ci, i);
+			name = proc_plain_name(p, i);
 		if (proc_name_replaced(p, replaced, subdir, name)) {
 			struct proc_settle *ps = g_new0(struct proc_settle, 1);
 
@@ -617,7 +470,7 @@ proc_file_items(struct proc *p, const GPtrArray *replaced, GError **error)
 	}
 	for (unsigned i = 0; i < p->caption_updates->len; i++) {
 		struct store_item *it = g_ptr_array_index(p->caption_updates, i);
-		g_autofree char *name = proc_photo_name(it->number, it->caption);
+		g_autofree char *name = decide_photo_name(it->number, it->caption);
 		g_autofree char *src = NULL;
 		char *rel = NULL;
 
