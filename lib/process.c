@@ -685,6 +685,12 @@ proc_commit_submission(struct proc *p, GPtrArray *replaced, GError **error)
 	if (p->items->len == 0 || (p->accepted == 0 && p->refused == 0))
 		v = p->captions_taken->len > 0 ? VERDICT_ACCEPTED
 					       : VERDICT_REJECTED;
+	if (p->items->len == 0 && p->captions_taken->len == 0)
+		/* the attachments were forgotten: say so, not nothing */
+		g_ptr_array_add(p->notes,
+				g_strdup("本邮件未带任何附件。活动总结、视频和"
+					 "图片请作为附件发送；超过邮箱限制的"
+					 "视频可用超大附件或网盘链接发送。"));
 	r.state = MSG_PROCESSED;
 	r.kind = msg_kind_name(KIND_SUBMISSION);
 	r.verdict = verdict_name(v);

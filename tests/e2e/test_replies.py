@@ -475,5 +475,23 @@ def x_auto_response_suppress_alone_is_answered():
                     r["msg"]["X-Intake-Loop"] is not None)
 
 
+@suite.test
+def forgotten_attachments_are_named():
+    """A unit's campaign mail without any attachment is told so, not sent
+    a refusal with an empty list of reasons."""
+    w = world()
+    w.deliver(submission("fz@fuzhou.example.cn", FZ + "质量月活动总结",
+                         "附件是我单位的活动总结，请查收。\n", [],
+                         message_id="<forgot.fz@fuzhou.example.cn>"))
+    w.intake.once()
+    replies = w.replies()
+    if not suite.eq("one reply", len(replies), 1):
+        return
+    body = replies[0]["msg"].get_content()
+    suite.check("says no attachment", "本邮件未带任何附件" in body, body)
+    suite.eq("verdict", replies[0]["msg"]["X-Intake-Verdict"], "rejected")
+    suite.check("missing listed", "活动总结" in body and "图片" in body, body)
+
+
 if __name__ == "__main__":
     suite.main()
