@@ -609,8 +609,10 @@ def bad_messages_do_not_block():
     failed with its reason after max_attempts (3) attempts, each attempt
     counted before the worker starts, and the messages around it are
     processed and answered in the same cycle."""
+    # max_parts and max_header_bytes (the parts' headers) high enough
+    # for the message to reach the worker
     w = world(limits={"worker_seconds": 2, "video_probe_seconds": 1,
-                      "max_parts": 1000000})
+                      "max_parts": 1000000, "max_header_bytes": 64 << 20})
     failed_after_three(w, "timeout", many_parts(40000), [fz_mail(1), fz_mail(2)],
                        "worker ran longer than the limit of 2 seconds")
     if SANITIZED:
@@ -618,7 +620,8 @@ def bad_messages_do_not_block():
               flush=True)
         return
     w.intake.limits = {"worker_memory": 256 * 1024 * 1024,
-                       "max_jpeg_memory": 64 * 1024 * 1024, "max_parts": 1000000}
+                       "max_jpeg_memory": 64 * 1024 * 1024, "max_parts": 1000000,
+                       "max_header_bytes": 64 << 20}
     w.intake.write_config()
     failed_after_three(w, "memory", many_parts(50000), [fz_mail(3), fz_mail(4)],
                        "memory limit is 256 MiB")
