@@ -101,13 +101,15 @@ SAN_MAKE   = $(MAKE) BUILD=$(SAN_BUILD) OPT="-O1 -g -fno-omit-frame-pointer" \
 # The test runner prints one line per test and ends with "N passed, N
 # failed": here one summary of three passes, every test in $(BUILD), every
 # test again in $(SAN_BUILD), and the pipeline test under valgrind.
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	$(MAKE) tests-build
-	$(SAN_MAKE) tests-build
+	$(MAKE) -j$(JOBS) tests-build
+	$(SAN_MAKE) -j$(JOBS) tests-build
 	BUILD=$(BUILD) SAN_BUILD=$(SAN_BUILD) sh tests/run check
 
 sanitize: deps
-	$(SAN_MAKE) tests-build
+	$(SAN_MAKE) -j$(JOBS) tests-build
 	BUILD=$(SAN_BUILD) sh tests/run sanitize
 
 # libFuzzer: clang, its own build directory, every harness for
