@@ -226,6 +226,7 @@ uninstall:
 -include $(LIB_OBJ:.o=.d) $(CTL_OBJ:.o=.d) $(BUILD)/daemon/intaked.d \
 	$(BUILD)/daemon/intakectl.d \
 	$(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d) \
+	$(TOOL_SRC:%.c=$(BUILD)/%.d) \
 	$(FUZZ_SRC:%.c=$(BUILD)/%.d) $(BUILD)/fuzz/util.d $(BUILD)/fuzz/replay.d
 
 .PHONY: all deps check sanitize fuzz fuzzers demo clean tests-build

@@ -376,7 +376,7 @@ def imap_stopped_mid_fetch():
             if os.path.exists(db_path):
                 n = recorded()
             time.sleep(0.01)
-        w.dovecot.stop()
+        w.dovecot.crash()
         _, err = p.communicate(timeout=120)
         err = err.decode(errors="replace")
         if "fetching UID" in err or n == len(raws):

@@ -91,10 +91,17 @@ def start_waiting(dc, *opts):
     return p, first
 
 
-def logouts(dc):
-    """(body_count, body_bytes) of each finished IMAP session."""
-    return [(int(a), int(b)) for a, b in re.findall(
-        r"Logged out .*body_count=(\d+) body_bytes=(\d+)", dc.log_text())]
+def logouts(dc, sessions=1):
+    """(body_count, body_bytes) of each finished IMAP session, once the
+    log holds at least sessions of them (Dovecot writes the line after
+    our client has gone: wait up to 10 s for it)."""
+    deadline = time.monotonic() + 10
+    while True:
+        found = [(int(a), int(b)) for a, b in re.findall(
+            r"Logged out .*body_count=(\d+) body_bytes=(\d+)", dc.log_text())]
+        if len(found) >= sessions or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 @suite.test

@@ -279,6 +279,19 @@ namespace inbox {
         """SIGTERM, then waits for the master to exit (up to ~1 s)."""
         self._kill()
 
+    def crash(self):
+        """SIGKILL to the master and every process of its group at once:
+        a transfer in progress is cut where it is (stop() lets it run on
+        for up to a second)."""
+        if self.proc is None:
+            return
+        pgid = self.proc.pid
+        _signal_group(pgid, signal.SIGKILL)
+        while _group_alive(pgid):
+            time.sleep(0.02)
+        self.proc.wait()
+        self.proc = None
+
     @property
     def running(self):
         return self.proc is not None and self.proc.poll() is None
