@@ -65,26 +65,28 @@ check_decoration(const struct rules_config *rules,
 }
 
 /*
- * One file, judged by what it is.  Returns the item, or NULL when it is
- * to be dropped silently (an inline decoration).
+ * One file, judged by what it is.  sha: its SHA-256 when message.c took
+ * it while decoding, else NULL (archive members, a file given by path)
+ * and the file is read for it.  Returns the item, or NULL when it is to
+ * be dropped silently (an inline decoration).
  */
 static struct check_item *
 check_file(const struct intake_config *cfg, const char *name,
 	   const char *path, uint64_t size, bool is_inline,
-	   const struct sniff_result *sn, GError **error)
+	   const struct sniff_result *sn, const char *sha, GError **error)
 {
 	struct check_item *ci = g_new0(struct check_item, 1);
-	char sha[SHA256_HEX_LEN + 1];
+	char hex[SHA256_HEX_LEN + 1];
 
 	ci->it.name = g_strdup(name);
 	ci->it.size = size;
 	ci->src = g_strdup(path);
 	ci->ext = check_ext(name);
-	if (!rawstore_hash_file(path, sha, error)) {
+	if (sha == NULL && !rawstore_hash_file(path, hex, error)) {
 		check_item_free(ci);
 		return NULL;
 	}
-	ci->it.sha256 = g_strdup(sha);
+	ci->it.sha256 = g_strdup(sha != NULL ? sha : hex);
 
 	switch (sn->kind) {
 	case SNIFF_JPEG:
@@ -208,7 +210,7 @@ check_archive(const struct intake_config *cfg, const char *name,
 			continue;
 		}
 		ci = check_file(cfg, am->name, am->path, am->size, false, &sn,
-				error);
+				NULL, error);
 		if (ci == NULL) {
 			if (error != NULL && *error != NULL)
 				goto fail;
@@ -291,7 +293,7 @@ check_tnef(const struct intake_config *cfg, const char *name,
 			continue;
 		}
 		ci = check_file(cfg, tm->name, tm->path, tm->size, false, &sn,
-				error);
+				NULL, error);
 		if (ci == NULL) {
 			if (error != NULL && *error != NULL)
 				goto out;
@@ -336,7 +338,7 @@ check_message(const struct intake_config *cfg, const struct message *msg,
 			continue;
 		}
 		ci = check_file(cfg, p->filename, p->path, p->size,
-				p->is_inline, &sn, &err);
+				p->is_inline, &sn, p->sha256, &err);
 		if (err != NULL) {
 			g_propagate_error(error, err);
 			goto fail;
@@ -380,7 +382,7 @@ check_path(const struct intake_config *cfg, const char *name,
 	}
 	/* not inline: nothing is dropped silently */
 	ci = check_file(cfg, name, path, (uint64_t)sb.st_size, false, &sn,
-			error);
+			NULL, error);
 	if (ci == NULL)
 		goto fail;
 	g_ptr_array_add(items, ci);

@@ -87,6 +87,7 @@ msg_part_free(struct msg_part *p)
 	g_free(p->content_type);
 	g_free(p->path);
 	g_free(p->content_id);
+	g_free(p->sha256);
 	g_free(p);
 }
 
@@ -311,6 +312,7 @@ walk_attachment(struct walk *w, GMimePart *part, char *name, unsigned fwd,
 	GMimeObject *obj = GMIME_OBJECT(part);
 	const char *disposition = g_mime_object_get_disposition(obj);
 	const char *cid = g_mime_object_get_content_id(obj);
+	char sha[SHA256_HEX_LEN + 1];
 	struct msg_part *p;
 	const char *file;
 	uint64_t size;
@@ -322,12 +324,13 @@ walk_attachment(struct walk *w, GMimePart *part, char *name, unsigned fwd,
 				    "（[limits] max_parts）",
 				    w->limits->max_parts);
 	}
-	if (!msgdec_save(w, part, &file, &size, error)) {
+	if (!msgdec_save(w, part, &file, &size, sha, error)) {
 		g_free(name);
 		return false;
 	}
 	type = msgdec_mime_type(obj);
 	p = msgdec_add_part(w, name, type, file, size, fwd);
+	p->sha256 = g_strdup(sha);
 	g_free(type);
 	p->content_id = msgdec_clean_line(cid, MSG_LINE_MAX);
 	if (p->content_id != NULL && *p->content_id == '\0') {
@@ -360,7 +363,7 @@ walk_encoded_message(struct walk *w, GMimePart *part, unsigned level,
 	off_t start = 0;
 	int fd, result = 0;
 
-	if (!msgdec_save(w, part, &file, &size, error))
+	if (!msgdec_save(w, part, &file, &size, NULL, error))
 		return -1;
 	fd = openat(w->dir_fd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
@@ -827,7 +830,7 @@ message_parse(const char *raw_path, const char *work_dir,
 	if (!msgdec_prescan(fd, raw_path, limits, w.buf, &start, error))
 		goto out;
 	/* owns fd from here; the content of every part stays in the file */
-	stream = g_mime_stream_fs_new_with_bounds(fd, start, -1);
+	stream = msgdec_stream_new(fd, (gint64)start);
 	w.dir_fd = open(work_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (w.dir_fd < 0) {
 		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO, "%s: %s",

@@ -27,6 +27,9 @@ struct msg_part {
 	char *content_type; /* "image/jpeg", lower case */
 	char *path;         /* decoded content, under work_dir */
 	uint64_t size;      /* decoded bytes */
+	char *sha256;       /* SHA-256 of the decoded bytes (64 hex digits),
+			       taken while they were written; NULL: the
+			       checks read the file for it */
 	bool is_inline;     /* Content-Disposition: inline or no name, in
 			       an HTML body (multipart/related) */
 	char *content_id;   /* without <>, or NULL */

@@ -5,6 +5,16 @@
  *	msgdec_prescan, msgdec_save, msgdec_read_text, msgdec_part_name
  *
  * DESCRIPTION
+ *	msgdec_stream_new() is the stream GMime parses from: a
+ *	GMimeStreamFs whose reads (its own and its substreams', that is
+ *	the parts' contents) go through a shared cache of MSG_CACHE_BYTES
+ *	filled with pread().  GMime's fs stream makes an lseek() and a
+ *	read() for every read it is asked for, and the parser asks for
+ *	4 KiB at a time: two system calls per 4 KiB of message, most of
+ *	the parse on a large message.  Reads of INTAKE_IO_BLOCK or more
+ *	(msgdec_save's) go straight to the caller's buffer.  Seeking, eos,
+ *	length and closing stay GMimeStreamFs's own.
+ *
  *	msgdec_prescan() reads the raw file once before GMime sees it, in
  *	blocks, keeping only counters: the size, the header lines (of the
  *	message, its parts and forwarded messages) and the lines that look
@@ -12,12 +22,20 @@
  *	message GMime would need hundreds of megabytes for is refused
  *	first.
  *
- *	Every part is read through GMime's own transfer decoders (a
- *	filter stream over the persistent file stream), in blocks of
- *	INTAKE_IO_BLOCK, so no part is ever held in memory: attachments
- *	go straight to a new file under the work dir, opened O_EXCL and
- *	O_NOFOLLOW relative to the directory and named part-NNN by us.
- *	Every decoded byte counts against limits->max_decoded_bytes.
+ *	Every part is decoded by GMime's own transfer decoders, so no
+ *	part is ever held in memory: attachments go straight to a new file
+ *	under the work dir, opened O_EXCL and O_NOFOLLOW relative to the
+ *	directory and named part-NNN by us, and are hashed (SHA-256,
+ *	rawstore.h) on the way, so that the checks never read them again
+ *	for their hash.  An attachment is read as it is stored, in blocks
+ *	of INTAKE_IO_BLOCK, and put through GMime's basic filter directly:
+ *	GMime's filter stream would read 4 KiB and hand back 3 KiB at a
+ *	time, two system calls for every 3 KiB written.  Every
+ *	MSG_KICK_BYTES the kernel is asked to start writing the file out
+ *	(sync_file_range, SYNC_FILE_RANGE_WRITE: it does not wait), so that
+ *	filing's fsync of an accepted item waits for its tail only.  Text
+ *	parts are read through a filter stream (they are small).  Every
+ *	decoded byte counts against limits->max_decoded_bytes.
  *
  *	Text parts are read up to a bound; a text/plain body is read to
  *	its end anyway, line by line, so that uuencoded blocks ("begin 644
@@ -45,6 +63,141 @@
 #define MSG_ZERO_READS (1u << 20)	/* empty filter reads in a row */
 #define MSG_BOUNDARY_SLACK 64		/* "--" lines that are not MIME */
 #define MSG_LEADING_MAX (64 * 1024)	/* blank lines before the headers */
+#define MSG_CACHE_BYTES (256 * 1024)	/* msgdec_stream_new()'s reads */
+#define MSG_KICK_BYTES (8 * 1024 * 1024) /* writeback started this often */
+
+/* ---- the stream GMime parses from ------------------------------------ */
+
+struct dec_cache {
+	int fd;
+	gint64 start;		/* file offset of buf[0] */
+	size_t len;		/* valid bytes in buf */
+	unsigned refs;		/* streams sharing it */
+	char buf[MSG_CACHE_BYTES];
+};
+
+struct dec_stream {
+	GMimeStreamFs fs;
+	struct dec_cache *cache;
+};
+
+static GObjectClass *dec_stream_parent;
+static GType dec_stream_type(void);
+
+static void
+dec_stream_finalize(GObject *obj)
+{
+	struct dec_stream *ds = (struct dec_stream *)obj;
+
+	if (ds->cache != NULL && --ds->cache->refs == 0)
+		g_free(ds->cache);
+	dec_stream_parent->finalize(obj);
+}
+
+static ssize_t
+dec_pread(int fd, char *buf, size_t len, gint64 offset)
+{
+	ssize_t n;
+
+	do
+		n = pread(fd, buf, len, (off_t)offset);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+static ssize_t
+dec_stream_read(GMimeStream *stream, char *buf, size_t len)
+{
+	struct dec_stream *ds = (struct dec_stream *)stream;
+	struct dec_cache *c = ds->cache;
+	gint64 pos = stream->position;
+	ssize_t n;
+
+	if (stream->bound_end != -1 && pos >= stream->bound_end) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (stream->bound_end != -1)
+		len = (size_t)MIN((gint64)len, stream->bound_end - pos);
+	if (len >= INTAKE_IO_BLOCK) {
+		n = dec_pread(c->fd, buf, len, pos);
+		goto done;
+	}
+	if (pos < c->start || pos >= c->start + (gint64)c->len) {
+		n = dec_pread(c->fd, c->buf, sizeof(c->buf), pos);
+		c->start = pos;
+		c->len = n > 0 ? (size_t)n : 0;
+		if (n <= 0)
+			goto done;
+	}
+	n = (ssize_t)MIN(len, (size_t)(c->start + (gint64)c->len - pos));
+	memcpy(buf, c->buf + (pos - c->start), (size_t)n);
+done:
+	if (n > 0)
+		stream->position += n;
+	else if (n == 0)
+		ds->fs.eos = TRUE;
+	return n;
+}
+
+static GMimeStream *
+dec_stream_substream(GMimeStream *stream, gint64 start, gint64 end)
+{
+	struct dec_stream *ds = (struct dec_stream *)stream;
+	struct dec_stream *sub = g_object_new(dec_stream_type(), NULL);
+
+	g_mime_stream_construct(GMIME_STREAM(sub), start, end);
+	sub->fs.owner = FALSE;
+	sub->fs.fd = ds->fs.fd;
+	sub->cache = ds->cache;
+	sub->cache->refs++;
+	return GMIME_STREAM(sub);
+}
+
+static void
+dec_stream_class_init(gpointer klass, gpointer data)
+{
+	GMimeStreamClass *sc = klass;
+
+	(void)data;
+	dec_stream_parent = g_type_class_peek_parent(klass);
+	G_OBJECT_CLASS(klass)->finalize = dec_stream_finalize;
+	sc->read = dec_stream_read;
+	sc->substream = dec_stream_substream;
+}
+
+static GType
+dec_stream_type(void)
+{
+	static gsize type;
+
+	if (g_once_init_enter(&type)) {
+		GType t = g_type_register_static_simple(
+			GMIME_TYPE_STREAM_FS,
+			g_intern_static_string("IntakeMessageStream"),
+			sizeof(GMimeStreamFsClass), dec_stream_class_init,
+			sizeof(struct dec_stream), NULL, 0);
+
+		g_once_init_leave(&type, t);
+	}
+	return type;
+}
+
+GMimeStream *
+msgdec_stream_new(int fd, gint64 start)
+{
+	struct dec_stream *ds = g_object_new(dec_stream_type(), NULL);
+
+	g_mime_stream_construct(GMIME_STREAM(ds), start, -1);
+	ds->fs.owner = TRUE;
+	ds->fs.fd = fd;
+	ds->cache = g_malloc(sizeof(*ds->cache));
+	ds->cache->fd = fd;
+	ds->cache->start = -1;
+	ds->cache->len = 0;
+	ds->cache->refs = 1;
+	return GMIME_STREAM(ds);
+}
 
 /* What a part's media type says about a file name, both ways. */
 static const struct {
@@ -355,9 +508,10 @@ dec_stream(GMimePart *part)
 	return f;
 }
 
-/* One block of decoded bytes: > 0 bytes, 0 at the end, -1 on error. */
+/* One block from s: > 0 bytes, 0 at the end, -1 on error.  decoded:
+ * the bytes count against max_decoded_bytes. */
 static ssize_t
-dec_read_block(struct walk *w, GMimeStream *s, GError **error)
+dec_read_block(struct walk *w, GMimeStream *s, bool decoded, GError **error)
 {
 	unsigned zeros;
 
@@ -372,40 +526,96 @@ dec_read_block(struct walk *w, GMimeStream *s, GError **error)
 				    g_strerror(errno));
 			return -1;
 		}
-		if (n > 0)
+		if (n > 0 && decoded)
 			return dec_count_decoded(w, (size_t)n, error) ? n : -1;
+		if (n > 0)
+			return n;
 		if (g_mime_stream_eos(s))
 			return 0;
 	}
 	return 0;
 }
 
+/* Counts, hashes and writes a piece of decoded content. */
+static bool
+dec_put(struct walk *w, int fd, const char *file, struct raw_hash *hash,
+	const char *buf, size_t len, GError **error)
+{
+	if (len == 0)
+		return true;
+	if (!dec_count_decoded(w, len, error))
+		return false;
+	if (hash != NULL && !rawstore_hash_update(hash, buf, len, error))
+		return false;
+	if (!dec_write_all(fd, buf, len))
+		return msgdec_io_error(w, file, errno, error);
+	return true;
+}
+
 /* Decodes part into a new file under work_dir. */
 bool
 msgdec_save(struct walk *w, GMimePart *part, const char **file_r,
-	    uint64_t *size_r, GError **error)
+	    uint64_t *size_r, char sha_r[SHA256_HEX_LEN + 1], GError **error)
 {
-	GMimeStream *s = dec_stream(part);
-	uint64_t size = 0;
+	GMimeDataWrapper *dw = g_mime_part_get_content(part);
+	GMimeStream *s = dw != NULL ? g_mime_data_wrapper_get_stream(dw)
+				    : NULL;
+	GMimeFilter *filter = NULL;
+	struct raw_hash *hash = NULL;
+	GMimeContentEncoding enc;
+	uint64_t size = 0, kicked = 0;
 	const char *file;
 	bool ok = false;
+	char *out;
+	size_t outlen, pre;
 	int fd;
 
 	fd = dec_open_file(w, &file, error);
 	if (fd < 0)
 		goto out;
+	if (sha_r != NULL && (hash = rawstore_hash_new(error)) == NULL)
+		goto out;
+	if (s != NULL) {
+		enc = g_mime_data_wrapper_get_encoding(dw);
+		if (enc == GMIME_CONTENT_ENCODING_BASE64 ||
+		    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+		    enc == GMIME_CONTENT_ENCODING_UUENCODE)
+			filter = g_mime_filter_basic_new(enc, FALSE);
+		g_mime_stream_reset(s);
+	}
 	while (s != NULL) {
-		ssize_t n = dec_read_block(w, s, error);
+		ssize_t n = dec_read_block(w, s, false, error);
 
 		if (n < 0)
 			goto out;
 		if (n == 0)
 			break;
-		if (!dec_write_all(fd, w->buf, (size_t)n)) {
-			msgdec_io_error(w, file, errno, error);
-			goto out;
+		if (filter != NULL) {
+			g_mime_filter_filter(filter, w->buf, (size_t)n, 0, &out,
+					     &outlen, &pre);
+		} else {
+			out = w->buf;
+			outlen = (size_t)n;
 		}
-		size += (uint64_t)n;
+		if (!dec_put(w, fd, file, hash, out, outlen, error))
+			goto out;
+		size += outlen;
+		if (size - kicked >= MSG_KICK_BYTES) {
+			/* advisory: filing's fsync decides durability */
+			(void)sync_file_range(fd, (off64_t)kicked,
+					      (off64_t)(size - kicked),
+					      SYNC_FILE_RANGE_WRITE);
+			kicked = size;
+		}
+	}
+	if (filter != NULL) {
+		char empty[1] = "";
+
+		g_mime_filter_complete(filter, empty, 0, 0, &out, &outlen,
+				       &pre);
+		if (!dec_put(w, fd, file, hash, out, outlen, error))
+			goto out;
+		size += outlen;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
@@ -413,14 +623,22 @@ msgdec_save(struct walk *w, GMimePart *part, const char **file_r,
 		goto out;
 	}
 	fd = -1;
+	if (hash != NULL) {
+		struct raw_hash *h = hash;
+
+		hash = NULL;
+		if (!rawstore_hash_finish(h, sha_r, error))
+			goto out;
+	}
 	*file_r = file;
 	*size_r = size;
 	ok = true;
 out:
 	if (fd >= 0)
 		close(fd);
-	if (s != NULL)
-		g_object_unref(s);
+	rawstore_hash_free(hash);
+	if (filter != NULL)
+		g_object_unref(filter);
 	return ok;
 }
 
@@ -433,6 +651,7 @@ struct uu_block {
 	char *name;		/* from the begin line, UTF-8 */
 	char *begin_line;	/* given back to the text if nothing decodes */
 	uint64_t size;
+	struct raw_hash *hash;	/* of what was written */
 };
 
 /* "begin 644 name": the name, or NULL. */
@@ -476,6 +695,8 @@ uu_write(struct walk *w, struct uu_block *uu, const char *out, size_t n,
 {
 	if (n == 0)
 		return true;
+	if (!rawstore_hash_update(uu->hash, out, n, error))
+		return false;
 	if (!dec_write_all(uu->fd, out, n))
 		return msgdec_io_error(w, uu->file, errno, error);
 	uu->size += n;
@@ -505,6 +726,7 @@ uu_reset(struct uu_block *uu)
 		g_object_unref(uu->filter);
 	if (uu->fd >= 0)
 		close(uu->fd);
+	rawstore_hash_free(uu->hash);
 	g_free(uu->name);
 	g_free(uu->begin_line);
 	memset(uu, 0, sizeof(*uu));
@@ -526,6 +748,9 @@ uu_start(struct walk *w, struct uu_block *uu, char *name, const char *line,
 	uu->fd = dec_open_file(w, &uu->file, error);
 	if (uu->fd < 0)
 		return false;
+	uu->hash = rawstore_hash_new(error);
+	if (uu->hash == NULL)
+		return false;
 	uu->filter = g_mime_filter_basic_new(GMIME_CONTENT_ENCODING_UUENCODE,
 					     FALSE);
 	return uu_feed(w, uu, line, len, error);
@@ -537,8 +762,9 @@ static bool
 uu_finish(struct walk *w, struct uu_block *uu, unsigned fwd,
 	  GByteArray *text, GError **error)
 {
-	char empty[1] = "", *out;
+	char empty[1] = "", *out, sha[SHA256_HEX_LEN + 1];
 	size_t outlen, pre;
+	struct msg_part *p;
 	bool ok;
 
 	g_mime_filter_complete(uu->filter, empty, 0, 0, &out, &outlen, &pre);
@@ -547,8 +773,13 @@ uu_finish(struct walk *w, struct uu_block *uu, unsigned fwd,
 		ok = msgdec_io_error(w, uu->file, errno, error);
 	uu->fd = -1;
 	if (ok && uu->size > 0) {
-		msgdec_add_part(w, uu->name, dec_type_of_name(uu->name),
-				uu->file, uu->size, fwd);
+		ok = rawstore_hash_finish(uu->hash, sha, error);
+		uu->hash = NULL;
+	}
+	if (ok && uu->size > 0) {
+		p = msgdec_add_part(w, uu->name, dec_type_of_name(uu->name),
+				    uu->file, uu->size, fwd);
+		p->sha256 = g_strdup(sha);
 		uu->name = NULL;
 	} else if (ok) {
 		msgdec_drop_file(w, uu->file);
@@ -610,7 +841,7 @@ msgdec_read_text(struct walk *w, GMimePart *part, size_t max, bool scan_uu,
 	bool ok = false;
 
 	while (s != NULL) {
-		ssize_t n = dec_read_block(w, s, error);
+		ssize_t n = dec_read_block(w, s, true, error);
 		const char *p, *end;
 
 		if (n < 0)

@@ -16,6 +16,7 @@
 #include "common.h"
 #include "config.h"
 #include "message.h"
+#include "rawstore.h"
 
 #define MSG_BODY_MAX (1024 * 1024)	/* body_text, body_html */
 #define MSG_TEXT_RAW_MAX (2 * MSG_BODY_MAX) /* raw bytes of one text part */
@@ -44,6 +45,11 @@ bool msgdec_prescan(int fd, const char *path,
 		    const struct limits_config *lim, char *buf,
 		    off_t *start_r, GError **error);
 
+/* A GMime stream over fd from start to its end, for the parser; it owns
+ * fd.  It and its substreams read with pread() through one cache of
+ * 256 KiB, whatever GMime asks for. */
+GMimeStream *msgdec_stream_new(int fd, gint64 start);
+
 /* Fills error with INTAKE_ERROR_LIMIT and the formatted reason; false. */
 bool msgdec_limit(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Same with INTAKE_ERROR_IO for work_dir/name and errno err; false. */
@@ -59,9 +65,11 @@ char *msgdec_mime_type(GMimeObject *obj);
 char *msgdec_part_name(GMimeObject *obj);
 
 /* Decodes part into a new file under work_dir; *file_r is its name
- * (owned by w->files).  msgdec_drop_file() removes such a file. */
+ * (owned by w->files), sha_r (unless NULL) the SHA-256 of what was
+ * written.  msgdec_drop_file() removes such a file. */
 bool msgdec_save(struct walk *w, GMimePart *part, const char **file_r,
-		 uint64_t *size_r, GError **error);
+		 uint64_t *size_r, char sha_r[SHA256_HEX_LEN + 1],
+		 GError **error);
 void msgdec_drop_file(struct walk *w, const char *name);
 
 /* Appends a struct msg_part for file to w->msg->parts, taking filename

@@ -54,6 +54,7 @@
 
 #define PHOTO_THUMB_WIDTH 240
 #define PHOTO_THUMB_QUALITY 80
+#define PHOTO_READ_BUF (256 * 1024) /* stdio buffer of the input */
 
 /* libjpeg's error manager with what we need to know after a longjmp. */
 struct photo_err {
@@ -521,6 +522,8 @@ photo_inspect(const char *path, const struct limits_config *limits,
 			    path, g_strerror(errno));
 		goto out;
 	}
+	/* stdio would read 4 KiB at a time: a thousand read(2)s a photo */
+	setvbuf(job->in, NULL, _IOFBF, PHOTO_READ_BUF);
 	n = fread(head, 1, sizeof(head), job->in);
 	if (ferror(job->in) || fseek(job->in, 0, SEEK_SET) != 0)
 		goto read_error;

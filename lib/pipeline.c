@@ -7,11 +7,14 @@
  *            is spooled while it is hashed, fsynced, renamed into raw/
  *            and raw/<aa>/ fsynced (rawstore_spool_commit); only then ONE
  *            transaction records it, moves the cursor and drops the note.
- *   process  pipeline_process_locked(): the attempt is counted in its own
+ *   process  pipeline_proc_start(): the attempt is counted in its own
  *            transaction before the worker starts; the worker
  *            (process_message, process.h) files items with temp + fsync +
  *            rename + fsync of the folder, then commits items, dossier,
  *            queued reply and the message's state in ONE transaction.
+ *            Only recorded messages are processed, one worker at a time,
+ *            in the order they were recorded; the worker of message N runs
+ *            while N+1 is fetched (pipeline_proc_beside).
  *   reply    pipeline_send_outbox(): only committed mail is sent; a crash
  *            between the server's 250 and store_outbox_sent() sends that
  *            one reply again (the only duplicate the design allows).
@@ -183,15 +186,44 @@ out:
 	return removed >= 0;
 }
 
+/*
+ * Processing: every pending message in a forked worker, one at a time,
+ * in id order (the order they were recorded in, so UID order), each taken
+ * once per cycle.  During the fetch it runs beside the downloads: before
+ * each download the worker in flight is finished and its result recorded,
+ * then the next pending message is started (pipeline_proc_beside); what
+ * is left is processed after the fetch (pipeline_process_locked).
+ */
+struct pipeline_proc {
+	const struct intake_config *cfg;
+	struct store *st;
+	const struct pipeline_opts *opts;
+	struct pipeline_stats *stats;
+	int lock;            /* process.lock, or -1 until needed */
+	int64_t after;       /* messages up to this id were taken */
+	struct worker *busy; /* the worker in flight, or NULL */
+	int64_t busy_id;
+	unsigned attempts;   /* busy_id's attempt, counted */
+	uint64_t need;       /* the room busy_id needs */
+	bool halted;         /* disk full: nothing more this cycle */
+	GError *error;       /* the local state failed beside the fetch */
+};
+
+static void pipeline_proc_beside(struct pipeline_proc *pp);
+
 /* The sink of a download: the spool, and systemd's watchdog told now and
- * then, since a large message on a slow line takes a while. */
+ * then, since a large message on a slow line takes a while; the worker
+ * processing the previous message is polled, so that its wall-clock limit
+ * holds during a long download. */
 struct pipeline_sink {
 	struct raw_spool *spool;
 	const struct pipeline_opts *opts;
-	gint64 last_tick;
+	struct worker *busy;
+	gint64 last_tick, last_poll;
 };
 
 #define PIPELINE_TICK_USEC (5 * G_USEC_PER_SEC)
+#define PIPELINE_POLL_USEC (G_USEC_PER_SEC / 10)
 
 static bool
 pipeline_sink_write(const void *buf, size_t len, void *ctx, GError **error)
@@ -202,6 +234,11 @@ pipeline_sink_write(const void *buf, size_t len, void *ctx, GError **error)
 	if (now - sk->last_tick >= PIPELINE_TICK_USEC) {
 		sk->last_tick = now;
 		pipeline_tick(sk->opts);
+	}
+	if (sk->busy != NULL && now - sk->last_poll >= PIPELINE_POLL_USEC) {
+		sk->last_poll = now;
+		if (worker_poll(sk->busy))
+			sk->busy = NULL; /* done: finished before the next */
 	}
 	return rawstore_spool_write(buf, len, sk->spool, error);
 }
@@ -244,7 +281,7 @@ static bool
 pipeline_fetch_one(const struct intake_config *cfg, struct store *st,
 		   struct source *src, const char *mailbox,
 		   uint32_t uidvalidity, const struct source_msg *sm,
-		   const struct pipeline_opts *opts,
+		   const struct pipeline_opts *opts, struct worker *busy,
 		   struct pipeline_stats *stats, GError **error)
 {
 	struct pipeline_sink sink = {0};
@@ -261,7 +298,8 @@ pipeline_fetch_one(const struct intake_config *cfg, struct store *st,
 	sink.spool = rawstore_spool_new(cfg->state_dir,
 					cfg->limits.max_message_bytes, error);
 	sink.opts = opts;
-	sink.last_tick = g_get_monotonic_time();
+	sink.busy = busy;
+	sink.last_tick = sink.last_poll = g_get_monotonic_time();
 	if (sink.spool == NULL)
 		goto unsee;
 	if (!src->ops->fetch(src, sm, pipeline_sink_write, &sink, error)) {
@@ -388,7 +426,8 @@ pipeline_replay_flags(const struct intake_config *cfg, struct store *st,
 static bool
 pipeline_fetch(const struct intake_config *cfg, struct store *st,
 	       struct source *src, const struct pipeline_opts *opts,
-	       struct pipeline_stats *stats, GError **error)
+	       struct pipeline_proc *pp, struct pipeline_stats *stats,
+	       GError **error)
 {
 	g_autofree char *mailbox = pipeline_mailbox_key(cfg);
 	g_autoptr(GPtrArray) msgs = NULL;
@@ -422,8 +461,9 @@ pipeline_fetch(const struct intake_config *cfg, struct store *st,
 		if (known)
 			continue;
 		pipeline_tick(opts);
+		pipeline_proc_beside(pp);
 		if (!pipeline_fetch_one(cfg, st, src, mailbox, uidvalidity, sm,
-					opts, stats, &err)) {
+					opts, pp->busy, stats, &err)) {
 			if (err->code == INTAKE_ERROR_LIMIT) {
 				/* too large to download: the office decides */
 				log_error("%s %s: %s", mailbox, sm->key,
@@ -436,12 +476,6 @@ pipeline_fetch(const struct intake_config *cfg, struct store *st,
 	}
 	return true;
 }
-
-static bool pipeline_process_locked(const struct intake_config *cfg,
-				    struct store *st,
-				    const struct pipeline_opts *opts,
-				    struct pipeline_stats *stats,
-				    GError **error);
 
 struct pipeline_job {
 	const struct intake_config *cfg;
@@ -459,18 +493,21 @@ pipeline_job_run(void *ctx, GError **error)
 /*
  * Processing is serialised across processes (intaked and intakectl import,
  * assign, reprocess) by a lock of its own, held only while processing, so
- * that no message is processed by two at once.
+ * that no message is processed by two at once.  (A cycle holds it from
+ * the first message it processes beside the fetch to its last.)
  */
-int
-pipeline_lock(const struct intake_config *cfg, GError **error)
+static int
+pipeline_lock_fd(const struct intake_config *cfg, bool wait, GError **error)
 {
 	g_autofree char *path =
 		g_build_filename(cfg->state_dir, "process.lock", NULL);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 
-	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
-			    "cannot lock %s: %s", path, g_strerror(errno));
+	if (fd < 0 || flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
+		if (wait || errno != EWOULDBLOCK)
+			g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
+				    "cannot lock %s: %s", path,
+				    g_strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -478,19 +515,10 @@ pipeline_lock(const struct intake_config *cfg, GError **error)
 	return fd;
 }
 
-bool
-pipeline_process_pending(const struct intake_config *cfg, struct store *st,
-			 const struct pipeline_opts *opts,
-			 struct pipeline_stats *stats, GError **error)
+int
+pipeline_lock(const struct intake_config *cfg, GError **error)
 {
-	int lock = pipeline_lock(cfg, error);
-	bool ok;
-
-	if (lock < 0)
-		return false;
-	ok = pipeline_process_locked(cfg, st, opts, stats, error);
-	close(lock);
-	return ok;
+	return pipeline_lock_fd(cfg, true, error);
 }
 
 /* What processing a message needs on the state directory's file system
@@ -524,94 +552,218 @@ pipeline_disk_full(const char *why)
 		strstr(why, sqlite3_errstr(SQLITE_FULL)) != NULL);
 }
 
+static void
+pipeline_proc_init(struct pipeline_proc *pp, const struct intake_config *cfg,
+		   struct store *st, const struct pipeline_opts *opts,
+		   struct pipeline_stats *stats)
+{
+	memset(pp, 0, sizeof(*pp));
+	pp->cfg = cfg;
+	pp->st = st;
+	pp->opts = opts;
+	pp->stats = stats;
+	pp->lock = -1;
+}
+
 /*
- * Every pending message in a forked worker.  The attempt is counted
- * durably before the worker starts, so a message that kills its worker
- * (or the daemon) every time is given up after max_attempts and the
- * rest go on.  A full disk is not the message's fault: then the attempt
- * is not counted (or given back) and processing waits for the next cycle.
+ * Starts the worker for message id, under the process lock.  The attempt
+ * is counted durably before the worker starts, so a message that kills
+ * its worker (or the daemon) every time is given up after max_attempts
+ * and the rest go on.  A full disk is not the message's fault: then
+ * nothing is counted and processing waits for the next cycle.  False only
+ * when the local state failed.
  */
 static bool
-pipeline_process_locked(const struct intake_config *cfg, struct store *st,
-			const struct pipeline_opts *opts,
-			struct pipeline_stats *stats, GError **error)
+pipeline_proc_start(struct pipeline_proc *pp, int64_t id, GError **error)
 {
-	GArray *ids = store_messages_in_state(st, MSG_PENDING, error);
+	struct pipeline_job job = {pp->cfg, id};
+	g_autoptr(GError) err = NULL;
+	struct store_message *m;
+	uint64_t avail;
 
-	if (ids == NULL)
+	pp->after = id;
+	m = store_message_get(pp->st, id, &err);
+	if (m == NULL) {
+		if (err == NULL)
+			return true; /* gone meanwhile */
+		g_propagate_error(error, g_steal_pointer(&err));
 		return false;
-	for (unsigned i = 0; i < ids->len && !pipeline_stopping(opts); i++) {
-		struct pipeline_job job = {cfg, g_array_index(ids, int64_t, i)};
-		g_autofree char *why = NULL;
-		struct store_message *m;
-		enum worker_status ws;
-		unsigned attempts = 0;
-		uint64_t need, avail;
+	}
+	pp->need = m->size + PIPELINE_ROOM_SLACK;
+	store_message_free(m);
+	if (!pipeline_room(pp->cfg, pp->need, &avail)) {
+		log_error("message %" G_GINT64_FORMAT ": waiting: %s has %"
+			  G_GUINT64_FORMAT " bytes free, processing needs "
+			  "about %" G_GUINT64_FORMAT " (disk full)", id,
+			  pp->cfg->state_dir, (guint64)avail,
+			  (guint64)pp->need);
+		pp->halted = true;
+		return true;
+	}
+	/* the attempt is counted durably before the worker starts */
+	if (!store_message_attempt(pp->st, id, &pp->attempts, error))
+		return false;
+	if (pp->attempts > pp->cfg->limits.max_attempts) {
+		if (!store_message_fail(pp->st, id, "gave up after repeated "
+					"failed attempts", error))
+			return false;
+		pp->stats->failed++;
+		return true;
+	}
+	pipeline_tick(pp->opts);
+	pp->busy_id = id;
+	pp->busy = worker_start(pipeline_job_run, &job,
+				pp->cfg->limits.worker_seconds,
+				pp->cfg->limits.worker_memory);
+	return true;
+}
 
-		if (opts != NULL && opts->progress != NULL)
-			opts->progress(i, ids->len);
-		m = store_message_get(st, job.id, error);
-		if (m == NULL) {
-			if (error == NULL || *error == NULL)
-				continue; /* gone meanwhile */
-			goto fail;
-		}
-		need = m->size + PIPELINE_ROOM_SLACK;
-		store_message_free(m);
-		if (!pipeline_room(cfg, need, &avail)) {
-			log_error("message %" G_GINT64_FORMAT ": waiting: %s "
-				  "has %" G_GUINT64_FORMAT " bytes free, "
-				  "processing needs about %" G_GUINT64_FORMAT
-				  " (disk full)", job.id, cfg->state_dir,
-				  (guint64)avail, (guint64)need);
-			break;
-		}
-		/* the attempt is counted durably before the worker starts */
-		if (!store_message_attempt(st, job.id, &attempts, error))
-			goto fail;
-		if (attempts > cfg->limits.max_attempts) {
-			if (!store_message_fail(st, job.id,
-						"gave up after repeated "
-						"failed attempts", error))
-				goto fail;
-			stats->failed++;
-			continue;
-		}
-		pipeline_tick(opts);
-		ws = worker_run(pipeline_job_run, &job,
-				cfg->limits.worker_seconds,
-				cfg->limits.worker_memory, &why);
-		if (ws == WORKER_OK) {
-			stats->processed++;
-			continue;
-		}
-		if (pipeline_disk_full(why) ||
-		    !pipeline_room(cfg, need, &avail)) {
-			g_autoptr(GError) err = NULL;
+/* Waits for the worker in flight, if any, and records what it did. */
+static bool
+pipeline_proc_finish(struct pipeline_proc *pp, GError **error)
+{
+	const struct limits_config *lim = &pp->cfg->limits;
+	g_autofree char *why = NULL;
+	enum worker_status ws;
+	uint64_t avail;
 
-			log_error("message %" G_GINT64_FORMAT ": %s; not "
-				  "counted as an attempt: the disk is full, "
-				  "processing waits", job.id,
-				  why ? why : "failed");
-			if (!store_message_unattempt(st, job.id, &err))
-				log_error("message %" G_GINT64_FORMAT ": %s",
-					  job.id, err->message);
-			break;
-		}
-		log_error("message %" G_GINT64_FORMAT ": attempt %u of %u: %s",
-			  job.id, attempts, cfg->limits.max_attempts,
-			  why ? why : "failed");
-		if (attempts >= cfg->limits.max_attempts) {
-			if (!store_message_fail(st, job.id, why, error))
-				goto fail;
-			stats->failed++;
-		}
+	if (pp->busy == NULL)
+		return true;
+	ws = worker_finish(pp->busy, &why);
+	pp->busy = NULL;
+	if (ws == WORKER_OK) {
+		pp->stats->processed++;
+		return true;
+	}
+	if (pipeline_disk_full(why) ||
+	    !pipeline_room(pp->cfg, pp->need, &avail)) {
+		g_autoptr(GError) err = NULL;
+
+		log_error("message %" G_GINT64_FORMAT ": %s; not counted as "
+			  "an attempt: the disk is full, processing waits",
+			  pp->busy_id, why ? why : "failed");
+		if (!store_message_unattempt(pp->st, pp->busy_id, &err))
+			log_error("message %" G_GINT64_FORMAT ": %s",
+				  pp->busy_id, err->message);
+		pp->halted = true;
+		return true;
+	}
+	log_error("message %" G_GINT64_FORMAT ": attempt %u of %u: %s",
+		  pp->busy_id, pp->attempts, lim->max_attempts,
+		  why ? why : "failed");
+	if (pp->attempts >= lim->max_attempts) {
+		if (!store_message_fail(pp->st, pp->busy_id, why, error))
+			return false;
+		pp->stats->failed++;
+	}
+	return true;
+}
+
+/*
+ * Before each download: the worker in flight finished, and the next
+ * pending message started, so that it is processed while the next one
+ * downloads.  The process lock is only tried for here: while intakectl
+ * holds it, processing waits for the end of the fetch.  When the local
+ * state fails, processing stops for this cycle and the fetch goes on.
+ */
+static void
+pipeline_proc_beside(struct pipeline_proc *pp)
+{
+	GArray *ids = NULL;
+	int64_t next = 0;
+
+	if (!pipeline_proc_finish(pp, &pp->error))
+		goto fail;
+	if (pp->halted || pipeline_stopping(pp->opts))
+		return;
+	if (pp->lock < 0 && (pp->lock = pipeline_lock_fd(pp->cfg, false,
+							 NULL)) < 0)
+		return;
+	ids = store_messages_in_state(pp->st, MSG_PENDING, &pp->error);
+	if (ids == NULL)
+		goto fail;
+	for (unsigned i = 0; i < ids->len && next == 0; i++) {
+		if (g_array_index(ids, int64_t, i) > pp->after)
+			next = g_array_index(ids, int64_t, i);
 	}
 	g_array_unref(ids);
-	return true;
+	if (next == 0 || pipeline_proc_start(pp, next, &pp->error))
+		return;
 fail:
+	pp->halted = true;
+}
+
+/* The pending messages not yet taken this cycle, one after the other. */
+static bool
+pipeline_process_locked(struct pipeline_proc *pp, GError **error)
+{
+	GArray *ids;
+	unsigned first = 0;
+	bool ok = false;
+
+	if (!pipeline_proc_finish(pp, error))
+		return false;
+	ids = store_messages_in_state(pp->st, MSG_PENDING, error);
+	if (ids == NULL)
+		return false;
+	while (first < ids->len &&
+	       g_array_index(ids, int64_t, first) <= pp->after)
+		first++;
+	for (unsigned i = first; i < ids->len && !pp->halted &&
+	     !pipeline_stopping(pp->opts); i++) {
+		if (pp->opts != NULL && pp->opts->progress != NULL)
+			pp->opts->progress(i - first, ids->len - first);
+		if (!pipeline_proc_start(pp, g_array_index(ids, int64_t, i),
+					 error) ||
+		    !pipeline_proc_finish(pp, error))
+			goto out;
+	}
+	ok = true;
+out:
 	g_array_unref(ids);
-	return false;
+	return ok;
+}
+
+/* After the fetch: what is left, under the lock (waiting for it now). */
+static bool
+pipeline_proc_rest(struct pipeline_proc *pp, GError **error)
+{
+	if (pp->error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&pp->error));
+		return false;
+	}
+	if (pp->lock < 0 && (pp->lock = pipeline_lock(pp->cfg, error)) < 0)
+		return false;
+	return pipeline_process_locked(pp, error);
+}
+
+/* The worker in flight (a failed fetch leaves one) finished, the lock
+ * released. */
+static void
+pipeline_proc_end(struct pipeline_proc *pp)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (!pipeline_proc_finish(pp, &err))
+		log_error("%s", err->message);
+	if (pp->lock >= 0)
+		close(pp->lock);
+	pp->lock = -1;
+	g_clear_error(&pp->error);
+}
+
+bool
+pipeline_process_pending(const struct intake_config *cfg, struct store *st,
+			 const struct pipeline_opts *opts,
+			 struct pipeline_stats *stats, GError **error)
+{
+	struct pipeline_proc pp;
+	bool ok;
+
+	pipeline_proc_init(&pp, cfg, st, opts, stats);
+	ok = pipeline_proc_rest(&pp, error);
+	pipeline_proc_end(&pp);
+	return ok;
 }
 
 bool
@@ -676,6 +828,7 @@ pipeline_cycle(const struct intake_config *cfg, struct store *st,
 	       GError **error)
 {
 	g_autoptr(GError) serr = NULL;
+	struct pipeline_proc pp;
 	struct source *src;
 	bool ok = true;
 
@@ -683,10 +836,12 @@ pipeline_cycle(const struct intake_config *cfg, struct store *st,
 	src = source_new(cfg, error);
 	if (src == NULL)
 		return false;
-	if (!pipeline_fetch(cfg, st, src, opts, stats, &serr)) {
+	pipeline_proc_init(&pp, cfg, st, opts, stats);
+	if (!pipeline_fetch(cfg, st, src, opts, &pp, stats, &serr)) {
 		if (serr->code == INTAKE_ERROR_IO ||
 		    serr->code == INTAKE_ERROR_FATAL) {
 			g_propagate_error(error, g_steal_pointer(&serr));
+			pipeline_proc_end(&pp);
 			source_free(src);
 			return false;
 		}
@@ -695,8 +850,9 @@ pipeline_cycle(const struct intake_config *cfg, struct store *st,
 			  sizeof(stats->source_error));
 		stats->source_ok = false;
 	}
-	if (!pipeline_process_pending(cfg, st, opts, stats, error))
+	if (!pipeline_proc_rest(&pp, error))
 		ok = false;
+	pipeline_proc_end(&pp);
 	if (ok && stats->source_ok && !opts->dry_run)
 		pipeline_replay_flags(cfg, st, src, true);
 	source_free(src);

@@ -6,7 +6,9 @@
  *   fetch     spool, hash, fsync, rename into raw/, fsync, record
  *   process   in a forked, limited worker (process.h): parse, classify,
  *             identify, check, file, and ONE transaction for items,
- *             dossier, queued reply and the message's state
+ *             dossier, queued reply and the message's state; one worker
+ *             at a time, in the order of the fetch, each running while
+ *             the next message is fetched
  *   reply     send what the outbox holds (4xx retried, 5xx failed)
  *   mark      flag or move on the server, only after the commit
  */

@@ -418,6 +418,53 @@ out:
 	return ok;
 }
 
+struct raw_hash {
+	EVP_MD_CTX *md;
+};
+
+struct raw_hash *
+rawstore_hash_new(GError **error)
+{
+	EVP_MD_CTX *md = raw_md_new(error);
+	struct raw_hash *hash;
+
+	if (!md)
+		return NULL;
+	hash = g_new0(struct raw_hash, 1);
+	hash->md = md;
+	return hash;
+}
+
+bool
+rawstore_hash_update(struct raw_hash *hash, const void *buf, size_t len,
+		     GError **error)
+{
+	if (EVP_DigestUpdate(hash->md, buf, len) == 1)
+		return true;
+	g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_FATAL,
+		    "SHA-256 failed (OpenSSL)");
+	return false;
+}
+
+bool
+rawstore_hash_finish(struct raw_hash *hash, char sha_r[SHA256_HEX_LEN + 1],
+		     GError **error)
+{
+	bool ok = raw_md_final(hash->md, sha_r, error);
+
+	rawstore_hash_free(hash);
+	return ok;
+}
+
+void
+rawstore_hash_free(struct raw_hash *hash)
+{
+	if (!hash)
+		return;
+	EVP_MD_CTX_free(hash->md);
+	g_free(hash);
+}
+
 void
 rawstore_cleanup(const char *state_dir)
 {

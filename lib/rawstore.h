@@ -41,6 +41,18 @@ char *rawstore_path(const char *state_dir, const char *sha);
 bool rawstore_hash_file(const char *path, char sha_r[SHA256_HEX_LEN + 1],
 			GError **error);
 
+/* SHA-256 of bytes as they pass, so that an item decoded to a file is
+ * hashed on the way and never read again.  rawstore_hash_finish() fills
+ * sha_r and frees the hash, whatever happens; rawstore_hash_free() drops
+ * an unfinished one (NULL is fine). */
+struct raw_hash;
+struct raw_hash *rawstore_hash_new(GError **error);
+bool rawstore_hash_update(struct raw_hash *hash, const void *buf, size_t len,
+			  GError **error);
+bool rawstore_hash_finish(struct raw_hash *hash,
+			  char sha_r[SHA256_HEX_LEN + 1], GError **error);
+void rawstore_hash_free(struct raw_hash *hash);
+
 /* Removes spool files left by a crash (state_dir/tmp/spool-*); a spool
  * still being written (it holds an flock) is left alone. */
 void rawstore_cleanup(const char *state_dir);

@@ -16,7 +16,9 @@
  * The parent reads the pipe and polls waitpid(WNOHANG) until the child is
  * gone or the deadline passes; at the deadline it sends SIGKILL and reaps
  * the child.  An exit without a status byte (fn called exit()) counts as
- * a failure, never as success.
+ * a failure, never as success.  worker_start() and worker_poll() let the
+ * parent do other work meanwhile (the pipeline downloads the next
+ * message); worker_finish() then waits as worker_run() does.
  *
  * The caller must not set SIGCHLD to SIG_IGN (children would reap
  * themselves and waitpid() would fail with ECHILD).
@@ -190,82 +192,138 @@ worker_describe(int status, bool killed, unsigned seconds,
 			       WEXITSTATUS(status) : -1);
 }
 
-enum worker_status
-worker_run(worker_fn fn, void *ctx, unsigned seconds, uint64_t mem_bytes,
-	   char **error_r)
-{
-	char text[WORKER_TEXT_MAX];
-	enum worker_status st = WORKER_FAILED;
-	gint64 deadline = 0;
-	bool pipe_open = true, killed = false;
-	size_t len = 0;
-	char *desc = NULL;
-	int fds[2], status = 0;
-	pid_t parent = getpid(), pid;
+/* One child, from worker_start() to worker_finish(). */
+struct worker {
+	char text[WORKER_TEXT_MAX]; /* what the child wrote */
+	size_t len;
+	char *desc;        /* why it could not start or was lost */
+	unsigned seconds;
+	uint64_t mem_bytes;
+	gint64 deadline;   /* monotonic; 0: none */
+	pid_t pid;
+	int fd;            /* the pipe's read end, or -1 */
+	int status;        /* from waitpid() */
+	bool pipe_open, killed, done;
+};
 
-	if (error_r)
-		*error_r = NULL;
+struct worker *
+worker_start(worker_fn fn, void *ctx, unsigned seconds, uint64_t mem_bytes)
+{
+	struct worker *w = g_new0(struct worker, 1);
+	pid_t parent = getpid();
+	int fds[2];
+
+	w->seconds = seconds;
+	w->mem_bytes = mem_bytes;
+	w->fd = -1;
 	if (pipe2(fds, O_CLOEXEC) != 0) {
-		desc = g_strdup_printf("cannot create a pipe for the worker: "
-				       "%s", g_strerror(errno));
-		goto out;
+		w->desc = g_strdup_printf("cannot create a pipe for the "
+					  "worker: %s", g_strerror(errno));
+		w->done = true;
+		return w;
 	}
 	fflush(NULL); /* or the child would write our buffers again */
-	pid = fork();
-	if (pid < 0) {
-		desc = g_strdup_printf("cannot start a worker: %s",
-				       g_strerror(errno));
+	w->pid = fork();
+	if (w->pid < 0) {
+		w->desc = g_strdup_printf("cannot start a worker: %s",
+					  g_strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
-		goto out;
+		w->done = true;
+		return w;
 	}
-	if (pid == 0) {
+	if (w->pid == 0) {
 		close(fds[0]);
 		worker_child(fn, ctx, mem_bytes, fds[1], parent);
 	}
 	close(fds[1]);
-	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+	w->fd = fds[0];
+	w->pipe_open = true;
+	fcntl(w->fd, F_SETFL, fcntl(w->fd, F_GETFL) | O_NONBLOCK);
 	if (seconds > 0)
-		deadline = g_get_monotonic_time() +
-			   (gint64)seconds * G_USEC_PER_SEC;
-	for (;;) {
-		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
-		gint64 now, ms;
-		pid_t r = waitpid(pid, &status, WNOHANG);
+		w->deadline = g_get_monotonic_time() +
+			      (gint64)seconds * G_USEC_PER_SEC;
+	return w;
+}
 
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR) {
-			desc = g_strdup_printf("lost the worker: waitpid: %s",
-					       g_strerror(errno));
-			kill(pid, SIGKILL);
-			close(fds[0]);
-			goto out;
-		}
-		now = g_get_monotonic_time();
-		if (deadline && now >= deadline) {
-			kill(pid, SIGKILL);
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
-			killed = true;
-			break;
-		}
-		ms = pipe_open ? WORKER_POLL_MS : WORKER_REAP_MS;
-		if (deadline && (deadline - now) / 1000 + 1 < ms)
-			ms = (deadline - now) / 1000 + 1;
-		if (poll(pipe_open ? &pfd : NULL, pipe_open ? 1 : 0,
-			 (int)ms) < 0 && errno != EINTR)
-			g_usleep((gulong)ms * 1000);
-		worker_drain(fds[0], text, &len, &pipe_open);
+/* Reaps the child if it is gone, kills it at the deadline, and reads its
+ * text, waiting for it up to a poll interval when wait is set. */
+static void
+worker_step(struct worker *w, bool wait)
+{
+	struct pollfd pfd = { .fd = w->fd, .events = POLLIN };
+	gint64 now, ms;
+	pid_t r;
+
+	if (w->done)
+		return;
+	r = waitpid(w->pid, &w->status, WNOHANG);
+	if (r == w->pid) {
+		w->done = true;
+		return;
 	}
-	worker_drain(fds[0], text, &len, &pipe_open);
-	close(fds[0]);
-	desc = worker_describe(status, killed, seconds, mem_bytes, text, len,
-			       &st);
-out:
+	if (r < 0 && errno != EINTR) {
+		w->desc = g_strdup_printf("lost the worker: waitpid: %s",
+					  g_strerror(errno));
+		kill(w->pid, SIGKILL);
+		w->done = true;
+		return;
+	}
+	now = g_get_monotonic_time();
+	if (w->deadline && now >= w->deadline) {
+		kill(w->pid, SIGKILL);
+		while (waitpid(w->pid, &w->status, 0) < 0 && errno == EINTR)
+			;
+		w->killed = true;
+		w->done = true;
+		return;
+	}
+	ms = w->pipe_open ? WORKER_POLL_MS : WORKER_REAP_MS;
+	if (!wait)
+		ms = 0;
+	if (w->deadline && (w->deadline - now) / 1000 + 1 < ms)
+		ms = (w->deadline - now) / 1000 + 1;
+	if (poll(w->pipe_open ? &pfd : NULL, w->pipe_open ? 1 : 0,
+		 (int)ms) < 0 && errno != EINTR)
+		g_usleep((gulong)ms * 1000);
+	worker_drain(w->fd, w->text, &w->len, &w->pipe_open);
+}
+
+bool
+worker_poll(struct worker *w)
+{
+	worker_step(w, false);
+	return w->done;
+}
+
+enum worker_status
+worker_finish(struct worker *w, char **error_r)
+{
+	enum worker_status st = WORKER_FAILED;
+	char *desc;
+
+	while (!w->done)
+		worker_step(w, true);
+	desc = w->desc;
+	if (w->fd >= 0) {
+		worker_drain(w->fd, w->text, &w->len, &w->pipe_open);
+		close(w->fd);
+	}
+	if (desc == NULL)
+		desc = worker_describe(w->status, w->killed, w->seconds,
+				       w->mem_bytes, w->text, w->len, &st);
 	if (error_r)
 		*error_r = desc;
 	else
 		g_free(desc);
+	g_free(w);
 	return st;
+}
+
+enum worker_status
+worker_run(worker_fn fn, void *ctx, unsigned seconds, uint64_t mem_bytes,
+	   char **error_r)
+{
+	return worker_finish(worker_start(fn, ctx, seconds, mem_bytes),
+			     error_r);
 }

@@ -26,4 +26,21 @@ typedef bool (*worker_fn)(void *ctx, GError **error);
 enum worker_status worker_run(worker_fn fn, void *ctx, unsigned seconds,
 			      uint64_t mem_bytes, char **error_r);
 
+/*
+ * The same in two halves, so that the caller can work while the child
+ * runs: worker_start() forks (ctx is copied into the child with the rest
+ * of the memory, so it need not outlive the call) and never returns NULL;
+ * a worker that could not be started is finished at once, WORKER_FAILED.
+ * worker_poll() never blocks: it reads the child's text, reaps it, and
+ * kills it at its deadline; true once the child is gone.  Call it now and
+ * then while working, or the deadline is enforced only by
+ * worker_finish(), which waits for the child, frees w and returns what
+ * worker_run() would have.
+ */
+struct worker;
+struct worker *worker_start(worker_fn fn, void *ctx, unsigned seconds,
+			    uint64_t mem_bytes);
+bool worker_poll(struct worker *w);
+enum worker_status worker_finish(struct worker *w, char **error_r);
+
 #endif

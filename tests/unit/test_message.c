@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "message.h"
+#include "rawstore.h"
 #include "t.h"
 
 #define FIXTURES "tests/fixtures/mime/"
@@ -487,7 +488,7 @@ static void
 check_part(const char *file, unsigned i, const struct msg_part *p,
 	   const struct part_want *want, const char *work)
 {
-	char name[256];
+	char name[256], sha[SHA256_HEX_LEN + 1];
 
 #define N(what) (g_snprintf(name, sizeof(name), "%s part %u %s", file, i, \
 			    what), name)
@@ -506,6 +507,9 @@ check_part(const char *file, unsigned i, const struct msg_part *p,
 	if (want->size >= 0)
 		T_INTEQ(N("size"), p->size, want->size);
 	T_INTEQ(N("size is the file's"), p->size, file_size(p->path));
+	T_CHECK(N("sha256 is the file's"),
+		p->sha256 != NULL && rawstore_hash_file(p->path, sha, NULL) &&
+			strcmp(sha, p->sha256) == 0);
 #undef N
 }
 

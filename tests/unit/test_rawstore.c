@@ -97,6 +97,30 @@ spool_commit(const char *state, const char *input, size_t len, size_t chunk,
 	return rawstore_spool_commit(sp, sha_r, error);
 }
 
+/* The streaming hash over input in pieces of chunk bytes (0: at once). */
+static bool
+hash_stream(const char *input, size_t len, size_t chunk,
+	    char sha_r[SHA256_HEX_LEN + 1])
+{
+	struct raw_hash *h = rawstore_hash_new(NULL);
+	size_t off = 0;
+
+	if (h == NULL)
+		return false;
+	if (chunk == 0)
+		chunk = len ? len : 1;
+	while (off < len) {
+		size_t n = MIN(chunk, len - off);
+
+		if (!rawstore_hash_update(h, input + off, n, NULL)) {
+			rawstore_hash_free(h);
+			return false;
+		}
+		off += n;
+	}
+	return rawstore_hash_finish(h, sha_r, NULL);
+}
+
 static void
 test_hashes(const char *state)
 {
@@ -124,6 +148,78 @@ test_hashes(const char *state)
 		snprintf(name, sizeof(name), "%s.hash_file", c->name);
 		T_CHECK(name, rawstore_hash_file(path, fsha, NULL) &&
 			      strcmp(fsha, c->sha) == 0);
+		snprintf(name, sizeof(name), "%s.hash_stream", c->name);
+		T_CHECK(name, hash_stream(c->input, strlen(c->input), c->chunk,
+					  fsha) &&
+			      strcmp(fsha, c->sha) == 0);
+	}
+}
+
+/*
+ * Pieces smaller than INTAKE_IO_BLOCK are gathered before they are
+ * written, larger ones are written at once: whatever the mix, the file
+ * holds the bytes in order and its hash is the hash of one write.
+ */
+static const size_t gather_4k[] = { 4096 };
+static const size_t gather_odd[] = { 1, 4095, 9999 };
+static const size_t gather_mixed[] = { 4096, INTAKE_IO_BLOCK, 100, 200000 };
+static const size_t gather_edge[] = { INTAKE_IO_BLOCK - 1, INTAKE_IO_BLOCK,
+				      1 };
+
+static const struct gather_case {
+	const char *name;
+	size_t total;
+	const size_t *pieces; /* used in turn, again and again */
+	size_t n_pieces;
+} gather_cases[] = {
+	{ "gather.4k", 1024 * 1024 + 123, gather_4k, 1 },
+	{ "gather.odd", 700001, gather_odd, 3 },
+	{ "gather.mixed", 3 * 1024 * 1024, gather_mixed, 4 },
+	{ "gather.edge", 512 * 1024, gather_edge, 3 },
+	/* past RAW_SPOOL_KICK twice: writeback is started on the way */
+	{ "gather.kick", 20 * 1024 * 1024 + 1, gather_mixed, 4 },
+};
+
+static void
+test_gather(const char *state)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(gather_cases); i++) {
+		const struct gather_case *c = &gather_cases[i];
+		g_autofree char *data = g_malloc(c->total);
+		g_autofree char *path = NULL, *body = NULL;
+		char sha[SHA256_HEX_LEN + 1] = "", one[SHA256_HEX_LEN + 1] = "";
+		struct raw_spool *sp = rawstore_spool_new(state, 0, NULL);
+		bool ok = sp != NULL;
+		size_t off = 0, k = 0;
+		gsize len = 0;
+		char name[128];
+
+		for (size_t j = 0; j < c->total; j++)
+			data[j] = (char)(j * 31 + j / 4093 + i);
+		while (ok && off < c->total) {
+			size_t n = c->pieces[k++ % c->n_pieces];
+
+			n = MIN(n, c->total - off);
+
+			ok = rawstore_spool_write(data + off, n, sp, NULL);
+			off += n;
+		}
+		snprintf(name, sizeof(name), "%s.size", c->name);
+		T_CHECK(name, ok && rawstore_spool_size(sp) == c->total);
+		snprintf(name, sizeof(name), "%s.commit", c->name);
+		T_CHECK(name, ok && rawstore_spool_commit(sp, sha, NULL));
+		if (!ok)
+			rawstore_spool_abort(sp);
+		path = rawstore_path(state, sha);
+		snprintf(name, sizeof(name), "%s.bytes", c->name);
+		T_CHECK(name, path != NULL &&
+			      g_file_get_contents(path, &body, &len, NULL) &&
+			      len == c->total &&
+			      memcmp(body, data, len) == 0);
+		/* the same bytes in one write: the same name, no new file */
+		snprintf(name, sizeof(name), "%s.sha", c->name);
+		T_CHECK(name, spool_commit(state, data, c->total, 0, one,
+					   NULL) && strcmp(sha, one) == 0);
 	}
 }
 
@@ -138,6 +234,15 @@ main(void)
 	struct stat st;
 
 	test_hashes(state);
+	test_gather(state);
+	{
+		struct raw_hash *h = rawstore_hash_new(NULL);
+
+		T_CHECK("hash_stream.abandoned",
+			h != NULL && rawstore_hash_update(h, "abc", 3, NULL));
+		rawstore_hash_free(h);
+		rawstore_hash_free(NULL);
+	}
 
 	{
 		g_autofree char *p = rawstore_path("/var/lib/intake", abc);
@@ -310,6 +415,36 @@ main(void)
 			g_error_matches(err, INTAKE_ERROR, INTAKE_ERROR_IO) &&
 			strstr(err->message, g_strerror(ENOSPC)));
 		rawstore_spool_abort(sp);
+		if (full >= 0)
+			close(full);
+		/* small pieces are gathered: the commit meets the full disk,
+		 * fails and leaves no spool file behind */
+		g_clear_error(&err);
+		sp = rawstore_spool_new(state, 0, NULL);
+		found = -1;
+		for (int fd = 3; fd < 64 && sp; fd++) {
+			char link[64], target[PATH_MAX];
+			ssize_t n;
+
+			snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+			n = readlink(link, target, sizeof(target) - 1);
+			if (n > 0) {
+				target[n] = '\0';
+				if (strstr(target, "/tmp/spool-"))
+					found = fd;
+			}
+		}
+		full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+		if (found >= 0 && full >= 0)
+			dup2(full, found);
+		T_CHECK("enospc.gathered_write",
+			found >= 0 && rawstore_spool_write(big, 4096, sp,
+							   NULL));
+		T_CHECK("enospc.gathered_commit",
+			!rawstore_spool_commit(sp, sha, &err) &&
+			g_error_matches(err, INTAKE_ERROR, INTAKE_ERROR_IO) &&
+			strstr(err->message, g_strerror(ENOSPC)));
+		T_INTEQ("enospc.spool_removed", count_entries(tmpdir), 0);
 		if (full >= 0)
 			close(full);
 	} else {

@@ -1,5 +1,6 @@
 /*
- * test_worker.c - worker_run(): success, failure, crash, timeout, limits
+ * test_worker.c - worker_run(): success, failure, crash, timeout, limits;
+ * worker_start(), worker_poll() and worker_finish()
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -155,6 +156,28 @@ static const struct run_case cases[] = {
 	  false },
 };
 
+static bool
+fn_nap(void *ctx, GError **error)
+{
+	(void)ctx;
+	(void)error;
+	usleep(300000);
+	return true;
+}
+
+struct half_case {
+	const char *name;
+	worker_fn fn;
+	unsigned seconds;
+	enum worker_status want;
+	const char *want_text; /* substring of error_r, NULL: error_r NULL */
+};
+
+static const struct half_case halves[] = {
+	{ "worker.half.ok", fn_nap, 10, WORKER_OK, NULL },
+	{ "worker.half.timeout", fn_sleep, 1, WORKER_TIMEOUT, "1 seconds" },
+};
+
 int
 main(void)
 {
@@ -197,6 +220,50 @@ main(void)
 		T_INTEQ("worker.isolated.status",
 			worker_run(fn_touch, &x, 10, 0, NULL), WORKER_OK);
 		T_INTEQ("worker.isolated.memory", x, 0);
+	}
+
+	/* in halves: the parent polls while it works; the deadline holds */
+	for (size_t i = 0; i < G_N_ELEMENTS(halves); i++) {
+		const struct half_case *c = &halves[i];
+		struct worker *w = worker_start(c->fn, NULL, c->seconds, 0);
+		gint64 t0 = g_get_monotonic_time(), ms;
+		unsigned polls = 0;
+		bool done = false;
+		char *err = NULL;
+		char name[128];
+
+		while (!done && polls < 1000) {
+			done = worker_poll(w);
+			if (!done)
+				g_usleep(10000); /* the parent's own work */
+			polls++;
+		}
+		ms = (g_get_monotonic_time() - t0) / 1000;
+		snprintf(name, sizeof(name), "%s.done", c->name);
+		T_CHECK(name, done);
+		snprintf(name, sizeof(name), "%s.waited", c->name);
+		T_CHECK(name, polls > 1);
+		snprintf(name, sizeof(name), "%s.prompt", c->name);
+		T_CHECK(name, ms < (gint64)c->seconds * 1000 + 2000);
+		snprintf(name, sizeof(name), "%s.status", c->name);
+		T_INTEQ(name, worker_finish(w, &err), c->want);
+		snprintf(name, sizeof(name), "%s.text", c->name);
+		if (c->want_text)
+			T_CHECK(name, err && strstr(err, c->want_text));
+		else
+			T_STREQ(name, err, NULL);
+		g_free(err);
+	}
+	{
+		/* finished without a poll: waits as worker_run() does */
+		char *err = NULL;
+		struct worker *w = worker_start(fn_fail, NULL, 10, 0);
+
+		T_INTEQ("worker.half.finish_only.status",
+			worker_finish(w, &err), WORKER_FAILED);
+		T_CHECK("worker.half.finish_only.text",
+			err && strstr(err, "IMG_0001.jpg"));
+		g_free(err);
 	}
 
 	if (T_ASAN) {
