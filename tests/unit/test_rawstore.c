@@ -160,6 +160,27 @@ test_hashes(const char *state)
  * written, larger ones are written at once: whatever the mix, the file
  * holds the bytes in order and its hash is the hash of one write.
  */
+/* The descriptor of the open spool file (tmp/spool-*), or -1. */
+static int
+spool_fd(void)
+{
+	int found = -1;
+
+	for (int fd = 3; fd < 64; fd++) {
+		char link[64], target[PATH_MAX];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			if (strstr(target, "/tmp/spool-"))
+				found = fd;
+		}
+	}
+	return found;
+}
+
 static const size_t gather_4k[] = { 4096 };
 static const size_t gather_odd[] = { 1, 4095, 9999 };
 static const size_t gather_mixed[] = { 4096, INTAKE_IO_BLOCK, 100, 200000 };
@@ -391,20 +412,8 @@ main(void)
 		/* swap the spool's fd for /dev/full, which fails writes with
 		 * ENOSPC */
 		int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
-		int found = -1;
+		int found = sp ? spool_fd() : -1;
 
-		for (int fd = 3; fd < 64 && sp; fd++) {
-			char link[64], target[PATH_MAX];
-			ssize_t n;
-
-			snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-			n = readlink(link, target, sizeof(target) - 1);
-			if (n > 0) {
-				target[n] = '\0';
-				if (strstr(target, "/tmp/spool-"))
-					found = fd;
-			}
-		}
 		if (found >= 0 && full >= 0)
 			dup2(full, found);
 		T_CHECK("enospc.write",
@@ -421,19 +430,7 @@ main(void)
 		 * fails and leaves no spool file behind */
 		g_clear_error(&err);
 		sp = rawstore_spool_new(state, 0, NULL);
-		found = -1;
-		for (int fd = 3; fd < 64 && sp; fd++) {
-			char link[64], target[PATH_MAX];
-			ssize_t n;
-
-			snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-			n = readlink(link, target, sizeof(target) - 1);
-			if (n > 0) {
-				target[n] = '\0';
-				if (strstr(target, "/tmp/spool-"))
-					found = fd;
-			}
-		}
+		found = sp ? spool_fd() : -1;
 		full = open("/dev/full", O_WRONLY | O_CLOEXEC);
 		if (found >= 0 && full >= 0)
 			dup2(full, found);
