@@ -500,10 +500,10 @@ static bool
 proc_queue_reply(struct proc *p, enum verdict v, GError **error)
 {
 	const struct intake_config *cfg = p->cfg;
-	/* a Reply-To that is no address to answer is ignored, as if absent */
-	const char *to = reply_address_ok(p->msg->reply_to)
-				 ? p->msg->reply_to
-				 : p->msg->from_addr;
+	/* a Reply-To says where replies go: one we cannot use means no
+	 * reply (not a guess at From) */
+	const char *to = p->msg->reply_to ? p->msg->reply_to
+					  : p->msg->from_addr;
 	g_autofree struct reply_item *ri = NULL;
 	g_autofree char *subject = NULL, *body = NULL, *rfc_id = NULL;
 	g_autofree char *data = NULL, *deadline = NULL;
