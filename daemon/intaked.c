@@ -104,7 +104,7 @@ static int
 check_config(const struct intake_config *cfg)
 {
 	for (unsigned i = 0; i < cfg->warnings->len; i++)
-		fprintf(stderr, "%s: warning: %s\n", cfg->path,
+		fprintf(stderr, "warning: %s\n",
 			(const char *)g_ptr_array_index(cfg->warnings, i));
 	printf("%s: ok (%zu units)\n", cfg->path, cfg->n_units);
 	return 0;
@@ -293,7 +293,7 @@ main(int argc, char **argv)
 		return rc;
 	}
 	for (unsigned i = 0; i < cfg->warnings->len; i++)
-		log_warn("%s: %s", cfg->path,
+		log_warn("%s",
 			 (const char *)g_ptr_array_index(cfg->warnings, i));
 	if (login) {
 		rc = test_login(cfg);

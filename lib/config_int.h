@@ -33,7 +33,7 @@ struct config_num {
 /* "file: [group] key: what", "file: [group]: what" or "file: what". */
 void config_error(GError **error, const char *file, const char *group,
 		  const char *key, const char *fmt, ...) G_GNUC_PRINTF(5, 6);
-/* Adds a warning to cfg->warnings. */
+/* Adds a warning to cfg->warnings; it names the file itself. */
 void config_warn(struct intake_config *cfg, const char *fmt, ...)
 	G_GNUC_PRINTF(2, 3);
 bool config_in_list(const char *const *list, const char *s);
