@@ -131,7 +131,7 @@ office_status(const struct intake_config *cfg, struct store *st, bool json,
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autofree char *deadline = NULL;
 	int64_t unidentified = 0, failed = 0, failed_replies = 0;
-	int64_t expiring = 0;
+	int64_t expiring = 0, too_large = 0;
 	g_autofree char *expiring_sql = g_strdup_printf(
 		"SELECT COUNT(*) FROM items WHERE type='link' AND accepted=1"
 		" AND state='active' AND expires>0 AND expires<%" G_GINT64_FORMAT,
@@ -148,7 +148,9 @@ office_status(const struct intake_config *cfg, struct store *st, bool json,
 	    !office_count(st,
 			  "SELECT COUNT(*) FROM outbox WHERE state='failed'",
 			  &failed_replies, error) ||
-	    !office_count(st, expiring_sql, &expiring, error))
+	    !office_count(st, expiring_sql, &expiring, error) ||
+	    !office_count(st, "SELECT COUNT(*) FROM too_large", &too_large,
+			  error))
 		return false;
 	if (cfg->deadline != NULL)
 		deadline = g_date_time_format(cfg->deadline,
@@ -229,6 +231,7 @@ office_status(const struct intake_config *cfg, struct store *st, bool json,
 	office_add_int(b, "failed_messages", failed);
 	office_add_int(b, "failed_replies", failed_replies);
 	office_add_int(b, "links_expiring", expiring);
+	office_add_int(b, "too_large_messages", too_large);
 	json_builder_end_object(b);
 	if (json) {
 		office_json_out(b, out);
@@ -248,6 +251,9 @@ office_status(const struct intake_config *cfg, struct store *st, bool json,
 	if (expiring)
 		g_string_append_printf(out, "；3 天内过期、尚待下载的大附件"
 				       "链接 %" G_GINT64_FORMAT, expiring);
+	if (too_large)
+		g_string_append_printf(out, "；过大未下载、留在邮箱中的邮件 %"
+				       G_GINT64_FORMAT "（见日志）", too_large);
 	g_string_append(out, "\n");
 	return true;
 }

@@ -465,9 +465,19 @@ pipeline_fetch(const struct intake_config *cfg, struct store *st,
 		if (!pipeline_fetch_one(cfg, st, src, mailbox, uidvalidity, sm,
 					opts, pp->busy, stats, &err)) {
 			if (err->code == INTAKE_ERROR_LIMIT) {
-				/* too large to download: the office decides */
-				log_error("%s %s: %s", mailbox, sm->key,
-					  err->message);
+				/* too large to download: left on the server,
+				 * noted for the office, logged once */
+				bool fresh = false;
+
+				if (!store_too_large_note(st, mailbox,
+							  uidvalidity, sm->key,
+							  sm->size,
+							  sm->internaldate,
+							  &fresh, error))
+					return false;
+				if (fresh)
+					log_error("%s %s: %s", mailbox, sm->key,
+						  err->message);
 				continue;
 			}
 			g_propagate_error(error, g_steal_pointer(&err));

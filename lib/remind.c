@@ -181,7 +181,7 @@ remind_digest_body(const struct remind_digest *dg)
 	remind_digest_group(out, dg, UNIT_MISSING, "未报送");
 	remind_digest_group(out, dg, UNIT_COMPLETE, "已齐全");
 	todo = c->unidentified || c->failed_messages || c->failed_replies ||
-	       c->links_expiring || c->pending;
+	       c->links_expiring || c->pending || c->too_large;
 	if (todo) {
 		g_string_append(out, "\n需要处理：\n");
 		if (c->unidentified)
@@ -209,6 +209,13 @@ remind_digest_body(const struct remind_digest *dg)
 				out,
 				"  3 天内过期、尚待下载的大附件链接 %u 个\n",
 				c->links_expiring);
+		if (c->too_large)
+			g_string_append_printf(
+				out,
+				"  超过大小上限、未下载的邮件 %u 封（留在邮箱"
+				"中，请在邮箱中查看，需要时用 intakectl add "
+				"登记其附件）\n",
+				c->too_large);
 	}
 	g_string_append(out, "\n（本邮件由 intake 自动生成，请勿回复。）\n");
 	return g_string_free(out, FALSE);

@@ -131,6 +131,20 @@ static const char *const store_schema_v3 =
 	"  source_key TEXT NOT NULL,"
 	"  PRIMARY KEY (mailbox, uidvalidity, source_key));";
 
+/*
+ * Version 4: messages too large to download, noted so that the office
+ * sees them (intakectl status) and the log names each once.
+ */
+static const char *const store_schema_v4 =
+	"CREATE TABLE too_large ("
+	"  mailbox TEXT NOT NULL,"
+	"  uidvalidity INTEGER NOT NULL,"
+	"  source_key TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  arrived INTEGER NOT NULL,"
+	"  noted INTEGER NOT NULL,"
+	"  PRIMARY KEY (mailbox, uidvalidity, source_key));";
+
 void
 store_set_error(struct store *st, GError **error, const char *what)
 {
@@ -257,6 +271,8 @@ store_migrate(struct store *st, GError **error)
 	if (version < 2 && !store_exec(st, store_schema_v2, error))
 		goto fail;
 	if (version < 3 && !store_exec(st, store_schema_v3, error))
+		goto fail;
+	if (version < 4 && !store_exec(st, store_schema_v4, error))
 		goto fail;
 	if (version < STORE_SCHEMA_VERSION &&
 	    !store_exec(st, "PRAGMA user_version = "
@@ -871,6 +887,45 @@ store_seen_paid(struct store *st, const char *mailbox, uint32_t uidvalidity,
 				 "DELETE FROM seen_owed WHERE mailbox=? AND"
 				 " uidvalidity=? AND source_key=?",
 				 mailbox, uidvalidity, key, error);
+}
+
+bool
+store_too_large_note(struct store *st, const char *mailbox,
+		     uint32_t uidvalidity, const char *key, uint64_t size,
+		     int64_t arrived, bool *new_r, GError **error)
+{
+	sqlite3_stmt *stmt = store_prepare(
+		st,
+		"DELETE FROM too_large WHERE mailbox=? AND uidvalidity<>?",
+		error);
+	bool ok;
+
+	*new_r = false;
+	if (stmt == NULL)
+		return false;
+	sqlite3_bind_text(stmt, 1, mailbox, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, uidvalidity);
+	ok = store_step_done(st, stmt, error);
+	sqlite3_finalize(stmt);
+	if (!ok)
+		return false;
+	stmt = store_prepare(st,
+			     "INSERT OR IGNORE INTO too_large(mailbox,"
+			     " uidvalidity, source_key, size, arrived, noted)"
+			     " VALUES(?,?,?,?,?,?)",
+			     error);
+	if (stmt == NULL)
+		return false;
+	sqlite3_bind_text(stmt, 1, mailbox, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, uidvalidity);
+	sqlite3_bind_text(stmt, 3, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)size);
+	sqlite3_bind_int64(stmt, 5, arrived);
+	sqlite3_bind_int64(stmt, 6, (sqlite3_int64)time(NULL));
+	ok = store_step_done(st, stmt, error);
+	sqlite3_finalize(stmt);
+	*new_r = ok && sqlite3_changes(st->db) > 0;
+	return ok;
 }
 
 GPtrArray *

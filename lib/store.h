@@ -24,7 +24,7 @@
 #include "rules.h"
 #include "source.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -175,6 +175,15 @@ bool store_seen_paid(struct store *st, const char *mailbox,
 GPtrArray *store_seen_owed(struct store *st, const char *mailbox,
 			   uint32_t uidvalidity, GError **error);
 
+/* ---- messages too large to download (over max_message_bytes by their
+ * RFC822.SIZE or file size): left on the server for the office ---- */
+/* Notes one (own statement); *new_r: not noted before, so worth a log
+ * line.  Notes under another UIDVALIDITY of the mailbox are dropped. */
+bool store_too_large_note(struct store *st, const char *mailbox,
+			  uint32_t uidvalidity, const char *key,
+			  uint64_t size, int64_t arrived, bool *new_r,
+			  GError **error);
+
 /* ---- outbox ---- */
 struct store_outbox {
 	int64_t id;
@@ -312,6 +321,7 @@ struct store_office_counts {
 	unsigned queued_mail;     /* outbox mail waiting */
 	unsigned received_since;  /* messages arrived at or after since */
 	unsigned links_expiring;  /* active links expiring before a time */
+	unsigned too_large;       /* left on the server: over the limit */
 };
 bool store_office_counts(struct store *st, int64_t since,
 			 int64_t expiring_before,

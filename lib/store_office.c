@@ -187,12 +187,13 @@ store_office_counts(struct store *st, int64_t since, int64_t expiring_before,
 		" AND duplicate_of IS NULL",
 		"SELECT COUNT(*) FROM items WHERE type='link' AND accepted=1"
 		" AND state='active' AND expires>0 AND expires<?2",
+		"SELECT COUNT(*) FROM too_large",
 	};
 	unsigned *dst[G_N_ELEMENTS(sql)] = {
 		&counts_r->unidentified,   &counts_r->failed_messages,
 		&counts_r->pending,        &counts_r->failed_replies,
 		&counts_r->queued_mail,    &counts_r->received_since,
-		&counts_r->links_expiring,
+		&counts_r->links_expiring, &counts_r->too_large,
 	};
 
 	memset(counts_r, 0, sizeof(*counts_r));

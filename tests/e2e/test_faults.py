@@ -850,7 +850,27 @@ def first_start_together():
     suite.eq("together.all_ok", [rc for rc, _ in out], [0] * len(procs))
     errors = [l for _, e in out for l in e.splitlines() if "fatal" in l or "error" in l]
     suite.eq("together.no_error", errors, [])
-    suite.eq("together.version", w.intake.db().execute("PRAGMA user_version").fetchone()[0], 3)
+    suite.eq("together.version", w.intake.db().execute("PRAGMA user_version").fetchone()[0], 4)
+
+
+@suite.test
+def migration_from_version_3():
+    """A database of schema version 3 (before messages too large to
+    download were noted) is taken forward by the next start, its data
+    kept."""
+    w = world()
+    w.deliver(fz_mail(1), internaldate=ARRIVED)
+    w.intake.once()
+    db = w.intake.db()
+    db.execute("DROP TABLE too_large")
+    db.execute("PRAGMA user_version = 3")
+    db.commit()
+    db.close()
+    r = w.intake.ctl("status", "--json")
+    suite.eq("migrate.too_large", json.loads(r.stdout).get("too_large_messages"), 0)
+    db = w.intake.db()
+    suite.eq("migrate.version", db.execute("PRAGMA user_version").fetchone()[0], 4)
+    suite.eq("migrate.kept", db.execute("SELECT COUNT(*) FROM messages").fetchone()[0], 1)
 
 
 @suite.test

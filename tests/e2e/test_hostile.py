@@ -291,7 +291,8 @@ def worker_memory_and_attempts():
 @suite.test
 def message_size_and_replies_per_sender():
     """max_message_bytes: not downloaded at all (IMAP: by RFC822.SIZE;
-    Maildir: by the file's size), the rest goes on.  replies_per_sender:
+    Maildir: by the file's size), noted for the office and logged once,
+    the rest goes on.  replies_per_sender:
     no more replies a day to one address."""
     small = {"max_message_bytes": 65536, "max_header_bytes": 16384}
     w = world(limits=dict(small, replies_per_sender=2))
@@ -300,6 +301,9 @@ def message_size_and_replies_per_sender():
     w.deliver(big)
     for n in range(3):
         w.deliver(good_submission(n))
+    # the newest: every cycle lists it again
+    w.deliver(submission(FZ_ADDR, "福州市市场监督管理局质量月大邮件（二）", "",
+                         [("大2.pdf", unique_pdf(2) + b"0" * 100000)]))
     r = w.intake.once(check=False, timeout=HANG_GUARD)
     suite.eq("size.exit", r.returncode, 0)
     err = r.stderr.decode(errors="replace")
@@ -309,6 +313,16 @@ def message_size_and_replies_per_sender():
     suite.check("size.others_filed",
                 all(m["state"] == "processed" for m in msgs), repr(msgs))
     suite.eq("replies.capped", len(w.replies()), 2)
+    # the office sees it, in status and the text view; the next cycle
+    # leaves it alone and does not log it again
+    suite.eq("size.status", w.intake.status().get("too_large_messages"), 2)
+    text = w.intake.ctl("status").stdout.decode()
+    suite.check("size.status_text", "过大未下载、留在邮箱中的邮件 2" in text,
+                text[-300:])
+    r = w.intake.once(check=False, timeout=HANG_GUARD)
+    err = r.stderr.decode(errors="replace")
+    suite.check("size.logged_once", "max_message_bytes" not in err, err[-800:])
+    suite.eq("size.still_two", w.intake.status().get("too_large_messages"), 2)
     # the Maildir source refuses it the same way
     md = maildir(os.path.join(w.dir, "Maildir"), [big, good_submission(9)])
     it = Intake(os.path.join(w.dir, "md"), mailbox_url="maildir:" + md,
@@ -316,6 +330,7 @@ def message_size_and_replies_per_sender():
     r = it.once(check=False, timeout=HANG_GUARD)
     suite.eq("size.maildir_exit", r.returncode, 0)
     suite.eq("size.maildir_recorded", len(it.messages()), 1)
+    suite.eq("size.maildir_status", it.status().get("too_large_messages"), 1)
 
 
 # ---- file names -----------------------------------------------------------

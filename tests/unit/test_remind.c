@@ -126,6 +126,9 @@ static const struct digest_case {
 	  "大附件链接 3 个", "今日已向 3 个单位发送提醒。",
 	  "过去 24 小时收到邮件 5 封"},
 	 {"处理失败的邮件", "尚未处理的邮件", NULL}},
+	{"only a message too large", {.too_large = 1}, 0,
+	 {"需要处理：", "超过大小上限、未下载的邮件 1 封", NULL},
+	 {"处理失败的邮件", "大附件链接", NULL}},
 };
 
 static void
