@@ -59,32 +59,6 @@ manual_request_error(GError **error, const char *fmt, ...)
 	g_free(msg);
 }
 
-/* Removes a directory tree we created (no symlinks are followed). */
-static void
-manual_rmtree(const char *path, unsigned depth)
-{
-	GDir *d;
-	const char *name;
-
-	if (depth > 8)
-		return;
-	d = g_dir_open(path, 0, NULL);
-	if (d != NULL) {
-		while ((name = g_dir_read_name(d)) != NULL) {
-			g_autofree char *child =
-				g_build_filename(path, name, NULL);
-
-			if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-			    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-				manual_rmtree(child, depth + 1);
-			else
-				unlink(child);
-		}
-		g_dir_close(d);
-	}
-	rmdir(path);
-}
-
 static const char *
 manual_state_text(enum item_state s)
 {
@@ -219,7 +193,7 @@ manual_add_clear(struct manual_add *a)
 	store_message_free(a->orig);
 	g_free(a->rcpt);
 	if (a->work_dir != NULL) {
-		manual_rmtree(a->work_dir, 0);
+		work_rmtree(a->work_dir);
 		g_free(a->work_dir);
 	}
 	if (a->items != NULL)
@@ -286,7 +260,7 @@ manual_check_files(struct manual_add *a, const char *const *files,
 
 	g_snprintf(leaf, sizeof(leaf), "manual-%ld", (long)getpid());
 	a->work_dir = g_build_filename(a->cfg->state_dir, "work", leaf, NULL);
-	manual_rmtree(a->work_dir, 0);
+	work_rmtree(a->work_dir);
 	for (unsigned i = 0; files[i] != NULL; i++) {
 		g_autofree char *name = g_path_get_basename(files[i]);
 		g_autofree char *sub = NULL;

@@ -850,11 +850,13 @@ store_message_requeue(struct store *st, int64_t id, const char *unit,
 	return ok;
 }
 
-/* ---- \Seen restores owed ---- */
+/* ---- notes kept by mailbox, UIDVALIDITY and key ---- */
 
+/* One statement whose parameters are (mailbox, uidvalidity) or
+ * (mailbox, uidvalidity, key). */
 static bool
-store_seen_change(struct store *st, const char *sql, const char *mailbox,
-		  uint32_t uidvalidity, const char *key, GError **error)
+store_key_exec(struct store *st, const char *sql, const char *mailbox,
+	       uint32_t uidvalidity, const char *key, GError **error)
 {
 	sqlite3_stmt *stmt = store_prepare(st, sql, error);
 	bool ok;
@@ -863,30 +865,33 @@ store_seen_change(struct store *st, const char *sql, const char *mailbox,
 		return false;
 	sqlite3_bind_text(stmt, 1, mailbox, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, uidvalidity);
-	sqlite3_bind_text(stmt, 3, key, -1, SQLITE_STATIC);
+	if (key != NULL)
+		sqlite3_bind_text(stmt, 3, key, -1, SQLITE_STATIC);
 	ok = store_step_done(st, stmt, error);
 	sqlite3_finalize(stmt);
 	return ok;
 }
 
+/* ---- \Seen restores owed ---- */
+
 bool
 store_seen_owe(struct store *st, const char *mailbox, uint32_t uidvalidity,
 	       const char *key, GError **error)
 {
-	return store_seen_change(st,
-				 "INSERT OR IGNORE INTO seen_owed(mailbox,"
-				 " uidvalidity, source_key) VALUES(?,?,?)",
-				 mailbox, uidvalidity, key, error);
+	return store_key_exec(st,
+			      "INSERT OR IGNORE INTO seen_owed(mailbox,"
+			      " uidvalidity, source_key) VALUES(?,?,?)",
+			      mailbox, uidvalidity, key, error);
 }
 
 bool
 store_seen_paid(struct store *st, const char *mailbox, uint32_t uidvalidity,
 		const char *key, GError **error)
 {
-	return store_seen_change(st,
-				 "DELETE FROM seen_owed WHERE mailbox=? AND"
-				 " uidvalidity=? AND source_key=?",
-				 mailbox, uidvalidity, key, error);
+	return store_key_exec(st,
+			      "DELETE FROM seen_owed WHERE mailbox=? AND"
+			      " uidvalidity=? AND source_key=?",
+			      mailbox, uidvalidity, key, error);
 }
 
 bool
@@ -894,20 +899,15 @@ store_too_large_note(struct store *st, const char *mailbox,
 		     uint32_t uidvalidity, const char *key, uint64_t size,
 		     int64_t arrived, bool *new_r, GError **error)
 {
-	sqlite3_stmt *stmt = store_prepare(
-		st,
-		"DELETE FROM too_large WHERE mailbox=? AND uidvalidity<>?",
-		error);
+	sqlite3_stmt *stmt;
 	bool ok;
 
 	*new_r = false;
-	if (stmt == NULL)
-		return false;
-	sqlite3_bind_text(stmt, 1, mailbox, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, uidvalidity);
-	ok = store_step_done(st, stmt, error);
-	sqlite3_finalize(stmt);
-	if (!ok)
+	/* notes under another UIDVALIDITY name UIDs that mean nothing now */
+	if (!store_key_exec(st,
+			    "DELETE FROM too_large WHERE mailbox=? AND"
+			    " uidvalidity<>?",
+			    mailbox, uidvalidity, NULL, error))
 		return false;
 	stmt = store_prepare(st,
 			     "INSERT OR IGNORE INTO too_large(mailbox,"
@@ -932,21 +932,14 @@ GPtrArray *
 store_seen_owed(struct store *st, const char *mailbox, uint32_t uidvalidity,
 		GError **error)
 {
-	sqlite3_stmt *stmt = store_prepare(
-		st,
-		"DELETE FROM seen_owed WHERE mailbox=? AND uidvalidity<>?",
-		error);
+	sqlite3_stmt *stmt;
 	GPtrArray *keys;
-	bool ok;
 	int rc;
 
-	if (stmt == NULL)
-		return NULL;
-	sqlite3_bind_text(stmt, 1, mailbox, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, uidvalidity);
-	ok = store_step_done(st, stmt, error);
-	sqlite3_finalize(stmt);
-	if (!ok)
+	if (!store_key_exec(st,
+			    "DELETE FROM seen_owed WHERE mailbox=? AND"
+			    " uidvalidity<>?",
+			    mailbox, uidvalidity, NULL, error))
 		return NULL;
 	stmt = store_prepare(st,
 			     "SELECT source_key FROM seen_owed WHERE mailbox=?"
