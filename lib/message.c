@@ -52,6 +52,7 @@
 #include "message.h"
 #include "mimetext.h"
 #include "msgdecode.h"
+#include "msgstream.h"
 
 #define MSG_ADDR_SCAN 16		/* addresses looked at in From */
 
@@ -830,7 +831,7 @@ message_parse(const char *raw_path, const char *work_dir,
 	if (!msgdec_prescan(fd, raw_path, limits, w.buf, &start, error))
 		goto out;
 	/* owns fd from here; the content of every part stays in the file */
-	stream = msgdec_stream_new(fd, (gint64)start);
+	stream = msgstream_new(fd, (gint64)start);
 	w.dir_fd = open(work_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (w.dir_fd < 0) {
 		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO, "%s: %s",

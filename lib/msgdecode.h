@@ -45,11 +45,6 @@ bool msgdec_prescan(int fd, const char *path,
 		    const struct limits_config *lim, char *buf,
 		    off_t *start_r, GError **error);
 
-/* A GMime stream over fd from start to its end, for the parser; it owns
- * fd.  It and its substreams read with pread() through one cache of
- * 256 KiB, whatever GMime asks for. */
-GMimeStream *msgdec_stream_new(int fd, gint64 start);
-
 /* Fills error with INTAKE_ERROR_LIMIT and the formatted reason; false. */
 bool msgdec_limit(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Same with INTAKE_ERROR_IO for work_dir/name and errno err; false. */
