@@ -165,17 +165,10 @@ fn_nap(void *ctx, GError **error)
 	return true;
 }
 
-struct half_case {
-	const char *name;
-	worker_fn fn;
-	unsigned seconds;
-	enum worker_status want;
-	const char *want_text; /* substring of error_r, NULL: error_r NULL */
-};
-
-static const struct half_case halves[] = {
-	{ "worker.half.ok", fn_nap, 10, WORKER_OK, NULL },
-	{ "worker.half.timeout", fn_sleep, 1, WORKER_TIMEOUT, "1 seconds" },
+static const struct run_case halves[] = {
+	{ "worker.half.ok", fn_nap, 10, WORKER_OK, NULL, false },
+	{ "worker.half.timeout", fn_sleep, 1, WORKER_TIMEOUT, "1 seconds",
+	  false },
 };
 
 int
@@ -224,7 +217,7 @@ main(void)
 
 	/* in halves: the parent polls while it works; the deadline holds */
 	for (size_t i = 0; i < G_N_ELEMENTS(halves); i++) {
-		const struct half_case *c = &halves[i];
+		const struct run_case *c = &halves[i];
 		struct worker *w = worker_start(c->fn, NULL, c->seconds, 0);
 		gint64 t0 = g_get_monotonic_time(), ms;
 		unsigned polls = 0;
