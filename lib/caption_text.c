@@ -4,7 +4,9 @@
  * The lexical layer under caption.c: what a photo number looks like
  * (图1：, 图三, 第2张, ①, （1）, 1、), what a camera or app default file
  * name looks like (IMG_1234, 微信图片_2022…), and how a caption is made
- * clean (valid UTF-8, one space between words, bounded).  Pure: no I/O.
+ * clean (valid UTF-8, one space between words, bounded).  The words of
+ * numbering are known in traditional script too (圖1：, 第2張), as a
+ * Big5 mail from Foxmail writes them.  Pure: no I/O.
  */
 #include <string.h>
 
@@ -42,6 +44,8 @@ static const struct {
 	{ "钉钉图片", REST_WEAK },   { "图片", REST_WEAK },
 	{ "照片", REST_WEAK },       { "相片", REST_WEAK },
 	{ "附件", REST_WEAK },       { "图", REST_WEAK },
+	{ "微信圖片", REST_WEAK },   { "圖片", REST_WEAK },
+	{ "圖", REST_WEAK },
 };
 
 /* Letter runs a camera or app appends to a default name. */
@@ -59,6 +63,7 @@ static const struct {
 } caption_words[] = {
 	{ "图片", true }, { "照片", true }, { "相片", true }, { "附图", true },
 	{ "图", true },   { "fig.", true }, { "fig", true },  { "附件", false },
+	{ "圖片", true }, { "附圖", true }, { "圖", true },
 };
 
 /* Extensions that make "X.ext：…" a reference by file name. */
@@ -417,7 +422,8 @@ caption_after_number(const char *p, bool body)
 	for (i = 0; i < G_N_ELEMENTS(seps); i++)
 		if (caption_starts(p, seps[i]))
 			return caption_skip_spaces(p + strlen(seps[i]));
-	if (body && (caption_starts(p, "为") || caption_starts(p, "是")))
+	if (body && (caption_starts(p, "为") || caption_starts(p, "為") ||
+		     caption_starts(p, "是")))
 		return caption_skip_spaces(p + strlen("为"));
 	return p;
 }
@@ -427,7 +433,8 @@ static bool
 caption_is_measure(gunichar c)
 {
 	return c == 0x5f20 || c == 0x5e45 || c == 0x4e2a || c == 0x4efd ||
-	       c == 0x6bb5 || c == 0x7ec4; /* 张幅个份段组 */
+	       c == 0x6bb5 || c == 0x7ec4 || /* 张幅个份段组 */
+	       c == 0x5f35 || c == 0x500b || c == 0x7d44; /* 張個組 */
 }
 
 /*
@@ -460,12 +467,14 @@ caption_numbering(const char *s, bool body, const char **rest_r)
 		if ((n = caption_number(&p, true)) == 0)
 			return 0;
 		p = caption_skip_spaces(p);
-		if (!caption_starts(p, "张") && !caption_starts(p, "幅"))
+		if (!caption_starts(p, "张") && !caption_starts(p, "張") &&
+		    !caption_starts(p, "幅"))
 			return 0;
 		p += strlen("张");
-		if (caption_starts(p, "图片") || caption_starts(p, "照片"))
+		if (caption_starts(p, "图片") || caption_starts(p, "照片") ||
+		    caption_starts(p, "圖片"))
 			p += strlen("图片");
-		else if (caption_starts(p, "图"))
+		else if (caption_starts(p, "图") || caption_starts(p, "圖"))
 			p += strlen("图");
 		*rest_r = caption_after_number(p, body);
 		return n;
