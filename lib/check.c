@@ -51,7 +51,7 @@ check_is_archive(enum sniff_kind k)
  * An inline picture that fails as a photo is decoration (a signature
  * logo, an icon, a banner) when it is small: under a quarter of the
  * smallest photo's area (511×384 with the defaults; 512×384 is not), or
- * of unknown size.  A bigger one was meant as a photo and is refused
+ * of unknown size (a HEIC, whose size libmagic does not give).  A bigger one was meant as a photo and is refused
  * with its reason, so the unit learns why it was not taken.
  */
 static bool
@@ -97,6 +97,11 @@ check_file(const struct intake_config *cfg, const char *name,
 			check_item_free(ci);
 			return NULL;
 		}
+		/* a PNG or a GIF: its size as libmagic read it, for the
+		 * refusal and to tell a pasted photo from a logo */
+		if (pf.format != PHOTO_JPEG && pf.width == 0)
+			(void)sniff_image_size(sn->description, &pf.width,
+					       &pf.height);
 		ci->it.type = ITEM_PHOTO;
 		ci->it.width = pf.width;
 		ci->it.height = pf.height;

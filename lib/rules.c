@@ -161,6 +161,11 @@ rules_photo_content(const char *name, const struct photo_facts *f)
 	if (f->format == PHOTO_UNKNOWN)
 		return g_strdup_printf("图片“%s”不是可识别的图片文件，"
 				       "请提供 JPG 格式的照片", name);
+	if (f->format != PHOTO_JPEG && f->width != 0 && f->height != 0)
+		return g_strdup_printf("图片“%s”实际为 %s 格式（%u×%u），"
+				       "请提供 JPG 格式的照片", name,
+				       photo_format_name(f->format),
+				       f->width, f->height);
 	if (f->format != PHOTO_JPEG)
 		return g_strdup_printf("图片“%s”实际为 %s 格式，"
 				       "请提供 JPG 格式的照片", name,

@@ -218,6 +218,72 @@ fail:
 	return false;
 }
 
+/* A decimal number of 1 to 6 digits at *p, not part of a longer one;
+ * moves *p past it. */
+static bool
+sniff_dim(const char **p, unsigned *n_r)
+{
+	const char *s = *p;
+	unsigned n = 0;
+	size_t len = 0;
+
+	while (g_ascii_isdigit(s[len]) && len < 7)
+		n = n * 10 + (unsigned)(s[len++] - '0');
+	if (len == 0 || len > 6 || n == 0)
+		return false;
+	*p = s + len;
+	*n_r = n;
+	return true;
+}
+
+/* The value of "key=N" in a TIFF description. */
+static bool
+sniff_tiff_dim(const char *desc, const char *key, unsigned *n_r)
+{
+	const char *p = strstr(desc, key);
+
+	if (p == NULL)
+		return false;
+	p += strlen(key);
+	return sniff_dim(&p, n_r);
+}
+
+bool
+sniff_image_size(const char *description, unsigned *width_r,
+		 unsigned *height_r)
+{
+	const char *p;
+
+	*width_r = *height_r = 0;
+	if (sniff_tiff_dim(description, "width=", width_r) &&
+	    sniff_tiff_dim(description, "height=", height_r))
+		return true;
+	*width_r = *height_r = 0;
+	/* the first "W x H" or "WxH" that starts a field */
+	for (p = description; *p != '\0'; p++) {
+		const char *q = p;
+		unsigned w, h;
+
+		if (p != description && (g_ascii_isalnum(p[-1]) ||
+					  p[-1] == '.' || p[-1] == '='))
+			continue;
+		if (!sniff_dim(&q, &w))
+			continue;
+		if (*q == ' ')
+			q++;
+		if (*q++ != 'x')
+			continue;
+		if (*q == ' ')
+			q++;
+		if (!sniff_dim(&q, &h) || g_ascii_isalnum(*q))
+			continue;
+		*width_r = w;
+		*height_r = h;
+		return true;
+	}
+	return false;
+}
+
 const char *
 sniff_kind_label(enum sniff_kind kind)
 {

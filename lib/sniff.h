@@ -43,5 +43,11 @@ bool sniff_file(const char *path, struct sniff_result *r, GError **error);
 /* A short Chinese-friendly name of the kind: "PDF", "Word 文档", ... */
 const char *sniff_kind_label(enum sniff_kind kind);
 bool sniff_is_document(enum sniff_kind kind);
+/* The picture size libmagic's description gives of a non-JPEG image
+ * ("PNG image data, 1920 x 1080, …", "Web/P image, VP8 encoding,
+ * 1920x1080", TIFF's "height=1080 … width=1920"); false when it gives
+ * none (HEIC) or one out of range. */
+bool sniff_image_size(const char *description, unsigned *width_r,
+		      unsigned *height_r);
 
 #endif

@@ -2,7 +2,8 @@
 and QQ Mail send them, through intaked --once against the real servers: a
 real photo counts as a photo; signature logos and icons are dropped
 without an item or a word in the reply; an inline picture too small to be
-a photo but too big to be decoration is refused with its reason.
+a photo but too big to be decoration is refused with its reason, and so is
+a photo pasted as a PNG, with the size libmagic reads of it.
 
 Where the line lies (lib/check.c): an inline picture that fails the photo
 rules is decoration when its pixel area is under a quarter of
@@ -44,6 +45,17 @@ def png(w, h):
     return (b"\x89PNG\r\n\x1a\n" +
             chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
             chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+def big_png(w, h):
+    """A w×h PNG of one repeated row: only its header is read (libmagic)."""
+    def chunk(kind, body):
+        return (struct.pack(">I", len(body)) + kind + body +
+                struct.pack(">I", zlib.crc32(kind + body)))
+    row = b"\x00" + bytes((x * 7) & 0xFF for x in range(w * 3))
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(row * h, 6)) + chunk(b"IEND", b""))
 
 
 def foxmail(sender, subject, text, html, images, mid):
@@ -177,6 +189,40 @@ def too_small_to_be_a_photo():
     suite.check("small.reply_edge", "512×384" in rep, rep[:800])
     for word in ("边界511", "511×384", "logo", "icon", "120×40", "32×32", "PNG"):
         suite.check("small.reply_silent." + word, word not in rep, rep[:800])
+
+
+
+@suite.test
+def pasted_png():
+    """A photo pasted into the body as a PNG (a screenshot, or QQ Mail's
+    paste) is refused with its format and size; the PNG icon of the
+    signature stays silent."""
+    w = World(suite.cleanup)
+    text = "福州市局质量月活动照片。\n图1：质量开放日\n"
+    html = ('<div>福州市局质量月活动照片。</div><img src="cid:shot@fz">'
+            '<div>图1：质量开放日</div>' + signature())
+    w.deliver(foxmail("fz@fuzhou.example.cn", "福州市局质量月活动照片", text, html,
+                      [("image001.png", big_png(1600, 1200), "image/png",
+                        "shot@fz", "inline")] + decorations(),
+                      "202209281015000003@fuzhou.example.cn"),
+              internaldate=SEPT)
+    w.intake.once()
+    m = w.intake.messages()[0]
+    items = {i["name"]: i for i in m["items"]}
+    suite.eq("png.items", sorted(items), ["image001.png"])
+    it = items.get("image001.png")
+    if suite.check("png.item", it is not None, sorted(items)):
+        suite.eq("png.type", it["type"], "photo")
+        suite.eq("png.accepted", it["accepted"], False)
+        suite.eq("png.size", (it["width"], it["height"]), (1600, 1200))
+    suite.eq("png.verdict", m["verdict"], "rejected")
+    replies = w.replies()
+    rep = replies[0]["msg"].get_content() if replies else ""
+    suite.check("png.reply_reason",
+                "图片“image001.png”实际为 PNG 格式（1600×1200），请提供 JPG 格式的照片"
+                in rep, rep[:800])
+    for word in ("icon", "32×32", "logo", "120×40"):
+        suite.check("png.reply_silent." + word, word not in rep, rep[:800])
 
 
 suite.main()

@@ -46,6 +46,32 @@ static const struct {
 	{ "signature.7z", SNIFF_7Z, "application/x-7z-compressed", false },
 };
 
+/* sniff_image_size(): libmagic's descriptions as file(1) 5.44 writes
+ * them for what Pillow saves, and texts with no size or a false one. */
+static const struct {
+	const char *description;
+	unsigned width, height; /* 0: no size */
+} image_sizes[] = {
+	{ "PNG image data, 1920 x 1080, 8-bit/color RGB, non-interlaced",
+	  1920, 1080 },
+	{ "GIF image data, version 89a, 800 x 600", 800, 600 },
+	{ "PC bitmap, Windows 3.x format, 1024 x 768 x 24, image size "
+	  "2359296, resolution 3780 x 3780 px/m, cbSize 2359350, bits "
+	  "offset 54", 1024, 768 },
+	{ "RIFF (little-endian) data, Web/P image, VP8 encoding, 1920x1080, "
+	  "Scaling: [none]x[none], YUV color, decoders should clamp",
+	  1920, 1080 },
+	{ "TIFF image data, little-endian, direntries=10, height=1080, "
+	  "bps=134, compression=none, PhotometricInterpretation=RGB, "
+	  "width=1920", 1920, 1080 },
+	{ "ISO Media, HEIF Image HEVC Main or Main Still Picture Profile",
+	  0, 0 },
+	{ "GIF image data, version 89a, 0 x 600", 0, 0 },
+	{ "PNG image data, 12345678 x 10, 8-bit", 0, 0 },
+	{ "data", 0, 0 },
+	{ "", 0, 0 },
+};
+
 static const struct {
 	enum sniff_kind kind;
 	const char *label;
@@ -115,9 +141,24 @@ test_files(const char *dir)
 	}
 }
 
+static void
+test_image_sizes(void)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(image_sizes); i++) {
+		const char *d = image_sizes[i].description;
+		unsigned w = 1, h = 1;
+		bool found = sniff_image_size(d, &w, &h);
+
+		T_INTEQ(d, found, image_sizes[i].width != 0);
+		T_INTEQ(d, w, image_sizes[i].width);
+		T_INTEQ(d, h, image_sizes[i].height);
+	}
+}
+
 int
 main(void)
 {
+	test_image_sizes();
 	struct sniff_result r;
 	GError *err = NULL;
 	char *dir;
