@@ -74,10 +74,13 @@ def log(text):
 # ---- measuring ------------------------------------------------------------
 
 class Sampler(threading.Thread):
-    """Polls the process tree under pid every 20 ms for the largest VmPeak
+    """Polls the process tree under pid every 100 ms for the largest VmPeak
     (address space, what RLIMIT_AS limits) and VmHWM (peak RSS) of any
     process in it.  Short-lived processes can be missed between polls, so
-    these are lower bounds; ru_maxrss from wait4 is the exact RSS."""
+    these are lower bounds; ru_maxrss from wait4 is the exact RSS.  The
+    poll is not free: at every 20 ms it cost the measured run up to a
+    quarter of its CPU time on two cores (the large message's Maildir
+    path, 1.73 s of CPU against 1.34 s unobserved)."""
 
     def __init__(self, pid):
         super().__init__(daemon=True)
@@ -104,7 +107,7 @@ class Sampler(threading.Thread):
         return out
 
     def run(self):
-        while not self.done.wait(0.02):
+        while not self.done.wait(0.1):
             for p in self.tree():
                 try:
                     with open("/proc/%d/status" % p) as f:
