@@ -15,7 +15,8 @@
  *	its own file under work_dir (part-001, part-002, ...; the sender's
  *	name never becomes a path), counting decoded bytes against
  *	limits->max_decoded_bytes.  The decoding half (files, text
- *	parts, uuencode, names) is msgdecode.c.
+ *	parts, uuencode, names) is msgdecode.c; the check of the raw file
+ *	against the limits before parsing is prescan.c.
  *
  *	Choices where the brief left room:
  *	- Nesting deeper than max_depth refuses the whole message
@@ -52,6 +53,7 @@
 #include "message.h"
 #include "mimetext.h"
 #include "msgdecode.h"
+#include "prescan.h"
 #include "msgstream.h"
 
 #define MSG_ADDR_SCAN 16		/* addresses looked at in From */
@@ -373,7 +375,7 @@ walk_encoded_message(struct walk *w, GMimePart *part, unsigned level,
 		return -1;
 	}
 	/* the same bounds as the message itself, before GMime reads it */
-	if (!msgdec_prescan(fd, file, w->limits, w->buf, &start, error)) {
+	if (!prescan_message(fd, file, w->limits, w->buf, &start, error)) {
 		close(fd);
 		msgdec_drop_file(w, file);
 		return -1;
@@ -828,7 +830,7 @@ message_parse(const char *raw_path, const char *work_dir,
 			    raw_path, g_strerror(errno));
 		goto out;
 	}
-	if (!msgdec_prescan(fd, raw_path, limits, w.buf, &start, error))
+	if (!prescan_message(fd, raw_path, limits, w.buf, &start, error))
 		goto out;
 	/* owns fd from here; the content of every part stays in the file */
 	stream = msgstream_new(fd, (gint64)start);

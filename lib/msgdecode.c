@@ -1,17 +1,10 @@
 /*
- * msgdecode.c - message.c's I/O half: pre-scan, parts to files, text
+ * msgdecode.c - message.c's I/O half: parts to files, text
  *
  * NAME
- *	msgdec_prescan, msgdec_save, msgdec_read_text, msgdec_part_name
+ *	msgdec_save, msgdec_read_text, msgdec_part_name
  *
  * DESCRIPTION
- *	msgdec_prescan() reads the raw file once before GMime sees it, in
- *	blocks, keeping only counters: the size, the header lines (of the
- *	message, its parts and forwarded messages) and the lines that look
- *	like MIME boundaries are checked against the limits, so that a
- *	message GMime would need hundreds of megabytes for is refused
- *	first.
- *
  *	Every part is decoded by GMime's own transfer decoders, so no
  *	part is ever held in memory: attachments go straight to a new file
  *	under the work dir, opened O_EXCL and O_NOFOLLOW relative to the
@@ -41,7 +34,6 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mimetext.h"
@@ -51,8 +43,6 @@
 #define MSG_UU_LINE_MAX 200		/* longer lines are not uuencode */
 #define MSG_OPEN_TRIES 10000		/* part-NNN names already taken */
 #define MSG_ZERO_READS (1u << 20)	/* empty filter reads in a row */
-#define MSG_BOUNDARY_SLACK 64		/* "--" lines that are not MIME */
-#define MSG_LEADING_MAX (64 * 1024)	/* blank lines before the headers */
 #define MSG_KICK_BYTES (8 * 1024 * 1024) /* writeback started this often */
 
 /* What a part's media type says about a file name, both ways. */
@@ -747,161 +737,4 @@ out:
 	if (s != NULL)
 		g_object_unref(s);
 	return ok;
-}
-
-/* ---- before parsing ------------------------------------------------- */
-
-/* Whether the bytes, fed in order, spell "message/rfc822" or
- * "message/global" (any case): *state keeps the progress between calls. */
-static bool
-prescan_nested(const char *p, size_t n, unsigned *state)
-{
-	static const char head[] = "message/";
-	static const char *const tails[] = { "rfc822", "global" };
-	bool found = false;
-
-	for (size_t i = 0; i < n; i++) {
-		char c = g_ascii_tolower(p[i]);
-		unsigned k = *state & 0xff, t = *state >> 8;
-
-		if (k < sizeof(head) - 1) {
-			k = c == head[k] ? k + 1 : c == head[0];
-			*state = k;
-			continue;
-		}
-		/* past "message/": t is 1 + the tail being matched */
-		if (t == 0)
-			t = c == 'r' ? 1 : c == 'g' ? 2 : 0;
-		if (t != 0 && c == tails[t - 1][k - (sizeof(head) - 1)]) {
-			k++;
-			if (k - (sizeof(head) - 1) == strlen(tails[t - 1])) {
-				found = true;
-				k = 0;
-				t = 0;
-			}
-		} else {
-			k = c == head[0];
-			t = 0;
-		}
-		*state = k | (t << 8);
-	}
-	return found;
-}
-
-/* One pass over the file: its size, its header lines and the lines that
- * could be MIME boundaries, against the limits.  Header lines are the
- * top-level header block, the block after each line that looks like a
- * boundary (a part's header), and the block after a header block that
- * names message/rfc822 or message/global (a forwarded message's header):
- * max_header_bytes bounds them all together, as GMime keeps every one
- * in memory (two million short part headers in 27 MB take it 1.1 GB).
- * Lines of white space before the headers (some exports have them;
- * GMime gives up on them) are skipped: *start_r is where the headers
- * begin.  An empty first line stays: it is a message without headers. */
-bool
-msgdec_prescan(int fd, const char *path, const struct limits_config *lim,
-	       char *buf, off_t *start_r, GError **error)
-{
-	uint64_t header = 0, dashes = 0, max_dashes, offset = 0;
-	size_t line_len = 0;
-	char prefix[3] = { 0 };
-	bool in_header = true, leading = true, blank = true;
-	bool in_part = false, nested = false;
-	unsigned match = 0;
-	struct stat st;
-
-	*start_r = 0;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
-			    "%s: not a readable regular file", path);
-		return false;
-	}
-	if ((uint64_t)st.st_size > lim->max_message_bytes)
-		return msgdec_limit(error,
-				    "邮件大小 %" G_GUINT64_FORMAT " 字节，超过上限 %"
-				    G_GUINT64_FORMAT " 字节（[limits] "
-				    "max_message_bytes）",
-				    (uint64_t)st.st_size,
-				    lim->max_message_bytes);
-	max_dashes = (uint64_t)lim->max_parts * 2 + MSG_BOUNDARY_SLACK;
-	for (;;) {
-		ssize_t n = read(fd, buf, INTAKE_IO_BLOCK);
-		const char *p, *end;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
-				    "%s: %s", path, g_strerror(errno));
-			return false;
-		}
-		if (n == 0)
-			break;
-		for (p = buf, end = buf + n; p < end;) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			const char *next = nl != NULL ? nl + 1 : end;
-			size_t i;
-
-			for (i = 0; line_len + i < 3 && p + i < next; i++)
-				prefix[line_len + i] = p[i];
-			for (i = 0; leading && blank && p + i < next; i++)
-				blank = g_ascii_isspace(p[i]);
-			line_len += (size_t)(next - p);
-			offset += (uint64_t)(next - p);
-			if ((in_header && !(leading && blank)) || in_part) {
-				header += (uint64_t)(next - p);
-				nested |= prescan_nested(p, (size_t)(next - p),
-							 &match);
-			}
-			p = next;
-			if (nl != NULL && leading && blank && line_len > 1 &&
-			    !(line_len == 2 && prefix[0] == '\r') &&
-			    offset <= MSG_LEADING_MAX) {
-				*start_r = (off_t)offset;
-				line_len = 0;
-				continue;
-			}
-			if (nl != NULL && leading) {
-				leading = false;
-				header = line_len;
-			}
-			if ((in_header || in_part) &&
-			    header > lim->max_header_bytes)
-				return msgdec_limit(error,
-					"邮件头超过 %" G_GUINT64_FORMAT " 字节"
-					"（[limits] max_header_bytes）",
-					lim->max_header_bytes);
-			if (nl == NULL)
-				break;
-			if ((in_header || in_part) &&
-			    (line_len == 1 ||
-			     (line_len == 2 && prefix[0] == '\r'))) {
-				/* the end of a header block; a forwarded
-				 * message's header block may follow */
-				in_header = false;
-				in_part = nested;
-				nested = false;
-				match = 0;
-			}
-			if (line_len >= 3 && prefix[0] == '-' &&
-			    prefix[1] == '-' && !g_ascii_isspace(prefix[2])) {
-				dashes++;
-				if (!in_header && !in_part) {
-					in_part = true;
-					match = 0;
-				}
-			}
-			line_len = 0;
-		}
-		if (dashes > max_dashes)
-			return msgdec_limit(error,
-					    "邮件的 MIME 部分超过 %u 个（[limits] "
-					    "max_parts）", lim->max_parts);
-	}
-	if (lseek(fd, *start_r, SEEK_SET) < 0) {
-		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO, "%s: %s",
-			    path, g_strerror(errno));
-		return false;
-	}
-	return true;
 }

@@ -38,13 +38,6 @@ struct walk {
 	char *buf;		/* INTAKE_IO_BLOCK bytes */
 };
 
-/* Checks the raw file (fd, read from its start) against the limits
- * in one pass; *start_r is where the headers begin (lines of white
- * space before them are skipped) and fd is left there. */
-bool msgdec_prescan(int fd, const char *path,
-		    const struct limits_config *lim, char *buf,
-		    off_t *start_r, GError **error);
-
 /* Fills error with INTAKE_ERROR_LIMIT and the formatted reason; false. */
 bool msgdec_limit(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Same with INTAKE_ERROR_IO for work_dir/name and errno err; false. */
