@@ -87,8 +87,13 @@ $(BUILD)/valgrind/libhwy_timer.so: tests/valgrind/hwy_timer.c
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $<
 
+# The fault tests' LD_PRELOAD: a worker that stalls where it is told.
+$(BUILD)/faults/libslow_worker.so: tests/faults/slow_worker.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $< -ldl
+
 tests-build: all $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN) \
-	$(BUILD)/valgrind/libhwy_timer.so
+	$(BUILD)/valgrind/libhwy_timer.so $(BUILD)/faults/libslow_worker.so
 
 deps:
 	@sh tests/deps.sh

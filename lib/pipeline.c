@@ -462,6 +462,10 @@ pipeline_fetch(const struct intake_config *cfg, struct store *st,
 			continue;
 		pipeline_tick(opts);
 		pipeline_proc_beside(pp);
+		/* a stop requested while the previous worker ran: no more
+		 * downloads */
+		if (pipeline_stopping(opts))
+			break;
 		if (!pipeline_fetch_one(cfg, st, src, mailbox, uidvalidity, sm,
 					opts, pp->busy, stats, &err)) {
 			if (err->code == INTAKE_ERROR_LIMIT) {
@@ -507,13 +511,21 @@ pipeline_job_run(void *ctx, GError **error)
  * the first message it processes beside the fetch to its last.)
  */
 static int
-pipeline_lock_fd(const struct intake_config *cfg, bool wait, GError **error)
+pipeline_lock_fd(const struct intake_config *cfg, bool wait,
+		 const struct pipeline_opts *opts, GError **error)
 {
 	g_autofree char *path =
 		g_build_filename(cfg->state_dir, "process.lock", NULL);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	int r = -1;
 
-	if (fd < 0 || flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
+	/* a signal (SIGHUP, the watchdog's timer) interrupts the wait; a
+	 * stop request ends it */
+	while (fd >= 0 &&
+	       (r = flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB)) != 0 &&
+	       errno == EINTR && !pipeline_stopping(opts))
+		;
+	if (fd < 0 || r != 0) {
 		if (wait || errno != EWOULDBLOCK)
 			g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
 				    "cannot lock %s: %s", path,
@@ -528,7 +540,7 @@ pipeline_lock_fd(const struct intake_config *cfg, bool wait, GError **error)
 int
 pipeline_lock(const struct intake_config *cfg, GError **error)
 {
-	return pipeline_lock_fd(cfg, true, error);
+	return pipeline_lock_fd(cfg, true, NULL, error);
 }
 
 /* What processing a message needs on the state directory's file system
@@ -628,6 +640,49 @@ pipeline_proc_start(struct pipeline_proc *pp, int64_t id, GError **error)
 	return true;
 }
 
+/*
+ * After a worker that did not report success: what it left behind goes,
+ * as recovery at start would remove it (still under the process lock):
+ * its work directory, and files it filed under units/ without committing
+ * them.  Returns the message's state now: a worker killed or crashed
+ * after its commit leaves the message processed.
+ */
+static enum msg_state
+pipeline_proc_clean(struct pipeline_proc *pp)
+{
+	g_autoptr(GError) err = NULL;
+	g_autofree char *work = NULL;
+	struct store_message *m;
+	enum msg_state state = MSG_PENDING;
+	char leaf[32];
+	GHashTable *known;
+
+	g_snprintf(leaf, sizeof(leaf), "%" G_GINT64_FORMAT, pp->busy_id);
+	work = g_build_filename(pp->cfg->state_dir, "work", leaf, NULL);
+	work_rmtree(work);
+	known = store_known_paths(pp->st, &err);
+	if (known != NULL) {
+		int removed = filing_cleanup(pp->cfg->state_dir, known, &err);
+
+		if (removed > 0)
+			log_warn("message %" G_GINT64_FORMAT ": removed %d "
+				 "file(s) its worker filed but did not "
+				 "commit", pp->busy_id, removed);
+		g_hash_table_unref(known);
+	}
+	if (err != NULL) {
+		log_error("message %" G_GINT64_FORMAT ": cleaning up after its "
+			  "worker: %s", pp->busy_id, err->message);
+		g_clear_error(&err);
+	}
+	m = store_message_get(pp->st, pp->busy_id, &err);
+	if (m != NULL) {
+		state = m->state;
+		store_message_free(m);
+	}
+	return state;
+}
+
 /* Waits for the worker in flight, if any, and records what it did. */
 static bool
 pipeline_proc_finish(struct pipeline_proc *pp, GError **error)
@@ -645,6 +700,16 @@ pipeline_proc_finish(struct pipeline_proc *pp, GError **error)
 		pp->stats->processed++;
 		return true;
 	}
+	if (pipeline_proc_clean(pp) != MSG_PENDING) {
+		/* its transaction committed: the work is done */
+		log_warn("message %" G_GINT64_FORMAT ": processed, but its "
+			 "worker then ended badly: %s", pp->busy_id,
+			 why ? why : "failed");
+		pp->stats->processed++;
+		return true;
+	}
+	/* a full disk, by the worker's own error or by the room left once
+	 * its leftovers are gone, is not the message's fault */
 	if (pipeline_disk_full(why) ||
 	    !pipeline_room(pp->cfg, pp->need, &avail)) {
 		g_autoptr(GError) err = NULL;
@@ -687,7 +752,7 @@ pipeline_proc_beside(struct pipeline_proc *pp)
 	if (pp->halted || pipeline_stopping(pp->opts))
 		return;
 	if (pp->lock < 0 && (pp->lock = pipeline_lock_fd(pp->cfg, false,
-							 NULL)) < 0)
+							 pp->opts, NULL)) < 0)
 		return;
 	ids = store_messages_in_state(pp->st, MSG_PENDING, &pp->error);
 	if (ids == NULL)
@@ -742,8 +807,9 @@ pipeline_proc_rest(struct pipeline_proc *pp, GError **error)
 		g_propagate_error(error, g_steal_pointer(&pp->error));
 		return false;
 	}
-	if (pp->lock < 0 && (pp->lock = pipeline_lock(pp->cfg, error)) < 0)
-		return false;
+	if (pp->lock < 0 &&
+	    (pp->lock = pipeline_lock_fd(pp->cfg, true, pp->opts, error)) < 0)
+		return pipeline_stopping(pp->opts); /* stopped while waiting */
 	return pipeline_process_locked(pp, error);
 }
 

@@ -744,13 +744,24 @@ store_message_attempt(struct store *st, int64_t id, unsigned *attempts_r,
 		return false;
 	sqlite3_bind_int64(stmt, 1, id);
 	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		*attempts_r = (unsigned)sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW) {
-		store_set_error(st, error, "attempt");
+		/* the statement ends, and in autocommit commits, only with
+		 * SQLITE_DONE: the count must be durable before the worker */
+		rc = sqlite3_step(stmt);
+	} else if (rc == SQLITE_DONE) {
+		sqlite3_finalize(stmt);
+		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
+			    "database: attempt: no message %" G_GINT64_FORMAT,
+			    id);
 		return false;
 	}
+	if (rc != SQLITE_DONE) {
+		store_set_error(st, error, "attempt");
+		sqlite3_finalize(stmt);
+		return false;
+	}
+	sqlite3_finalize(stmt);
 	return true;
 }
 
@@ -778,7 +789,7 @@ store_message_fail(struct store *st, int64_t id, const char *error_text,
 	sqlite3_stmt *stmt = store_prepare(
 		st,
 		"UPDATE messages SET state='failed', error=?, processed=?"
-		" WHERE id=?",
+		" WHERE id=? AND state='pending'",
 		error);
 	bool ok;
 

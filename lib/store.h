@@ -135,7 +135,9 @@ bool store_message_attempt(struct store *st, int64_t id,
 /* Gives an attempt back (own transaction): it failed for a local reason,
  * such as a full disk, that is no fault of the message. */
 bool store_message_unattempt(struct store *st, int64_t id, GError **error);
-/* Marks a message failed with its error (own transaction). */
+/* Marks a pending message failed with its error (own transaction); one
+ * in another state (processed by a worker that died after its commit)
+ * is left as it is. */
 bool store_message_fail(struct store *st, int64_t id, const char *error_text,
 			GError **error);
 /* What processing decided, recorded with the message. */

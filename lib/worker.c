@@ -11,14 +11,27 @@
  *   - gets RLIMIT_CORE 0 (a hostile message's bytes stay out of core
  *     files) and RLIMIT_AS mem_bytes, except under AddressSanitizer,
  *     which reserves terabytes of address space;
+ *   - sets an alarm WORKER_ALARM_GRACE seconds past its time limit: the
+ *     parent may be blocked in a download that receives nothing (up to
+ *     minutes), and the limit must hold all the same;
  *   - runs fn, writes one status byte ('O' or 'F') and the error text
  *     (at most WORKER_TEXT_MAX bytes) to a pipe, and _exit()s.
  * The parent reads the pipe and polls waitpid(WNOHANG) until the child is
  * gone or the deadline passes; at the deadline it sends SIGKILL and reaps
  * the child.  An exit without a status byte (fn called exit()) counts as
- * a failure, never as success.  worker_start() and worker_poll() let the
- * parent do other work meanwhile (the pipeline downloads the next
- * message); worker_finish() then waits as worker_run() does.
+ * a failure, never as success; a child that wrote 'O' succeeded, however
+ * it ended afterwards (fn's work was done).  worker_start() and
+ * worker_poll() let the parent do other work meanwhile (the pipeline
+ * downloads the next message); worker_finish() then waits as
+ * worker_run() does.
+ *
+ * The child is a fork without exec: it inherits the parent's descriptors
+ * (all close-on-exec, which does not help here) and the parent's SQLite
+ * library state.  fn must open its own database connection and never use
+ * the parent's; and the parent must keep its connection open and be
+ * outside any transaction while a worker runs, so that the POSIX locks
+ * SQLite takes for the parent's process stay real for the child's
+ * connection too (SQLite's "How To Corrupt" page, section 2.6).
  *
  * The caller must not set SIGCHLD to SIG_IGN (children would reap
  * themselves and waitpid() would fail with ECHILD).
@@ -50,6 +63,7 @@
 #define WORKER_TEXT_MAX 4096 /* bytes of error text from the child */
 #define WORKER_POLL_MS 100   /* waitpid() interval while the pipe is open */
 #define WORKER_REAP_MS 5     /* ... after it closed (the child is exiting) */
+#define WORKER_ALARM_GRACE 5 /* s past the limit: the child's own backstop */
 
 static void
 worker_ignore(int sig)
@@ -78,8 +92,8 @@ worker_write_all(int fd, const char *buf, size_t len)
 }
 
 static G_NORETURN void
-worker_child(worker_fn fn, void *ctx, uint64_t mem_bytes, int fd,
-	     pid_t parent)
+worker_child(worker_fn fn, void *ctx, unsigned seconds, uint64_t mem_bytes,
+	     int fd, pid_t parent)
 {
 	char buf[WORKER_TEXT_MAX];
 	GError *err = NULL;
@@ -100,6 +114,8 @@ worker_child(worker_fn fn, void *ctx, uint64_t mem_bytes, int fd,
 		if (setrlimit(RLIMIT_AS, &rl) != 0)
 			_exit(4);
 	}
+	if (seconds > 0) /* SIGALRM's default action ends the process */
+		alarm(seconds + WORKER_ALARM_GRACE);
 
 	ok = fn(ctx, &err);
 
@@ -152,7 +168,11 @@ worker_describe(int status, bool killed, unsigned seconds,
 {
 	int sig;
 
-	if (killed) {
+	if (len >= 1 && text[0] == 'O') {
+		*st_r = WORKER_OK;
+		return NULL;
+	}
+	if (killed || (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)) {
 		*st_r = WORKER_TIMEOUT;
 		return g_strdup_printf("the worker ran longer than the limit "
 				       "of %u seconds ([limits] "
@@ -177,11 +197,6 @@ worker_describe(int status, bool killed, unsigned seconds,
 					       (guint64)(mem_bytes >> 20));
 		return g_strdup_printf("the worker crashed with signal %d "
 				       "(%s)", sig, g_strsignal(sig));
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && len >= 1 &&
-	    text[0] == 'O') {
-		*st_r = WORKER_OK;
-		return NULL;
 	}
 	*st_r = WORKER_FAILED;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 1 && len >= 1 &&
@@ -234,7 +249,7 @@ worker_start(worker_fn fn, void *ctx, unsigned seconds, uint64_t mem_bytes)
 	}
 	if (w->pid == 0) {
 		close(fds[0]);
-		worker_child(fn, ctx, mem_bytes, fds[1], parent);
+		worker_child(fn, ctx, seconds, mem_bytes, fds[1], parent);
 	}
 	close(fds[1]);
 	w->fd = fds[0];
@@ -274,7 +289,9 @@ worker_step(struct worker *w, bool wait)
 		kill(w->pid, SIGKILL);
 		while (waitpid(w->pid, &w->status, 0) < 0 && errno == EINTR)
 			;
-		w->killed = true;
+		/* it may have ended by itself since the waitpid() above */
+		w->killed = WIFSIGNALED(w->status) &&
+			    WTERMSIG(w->status) == SIGKILL;
 		w->done = true;
 		return;
 	}

@@ -2,9 +2,12 @@
 backoff), stopped in the middle of a download, a connection dropped inside
 a literal (a scripted loopback peer: no real server does that on demand),
 a recreated mailbox (new UIDVALIDITY), a full disk (a real tmpfs), a
-message whose worker times out or runs out of memory, start-up recovery,
-SIGHUP, SIGTERM in the middle of a message, sd_notify and intakectl beside
-a running intaked."""
+message whose worker times out or runs out of memory, a worker killed
+before or after its commit (tests/faults/slow_worker.c stalls it there),
+start-up recovery, SIGHUP (also while the process lock is awaited),
+SIGTERM in the middle of a message, sd_notify and intakectl beside a
+running intaked."""
+import fcntl
 import hashlib
 import json
 import os
@@ -18,7 +21,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from harness import INTAKECTL, INTAKED, Suite  # noqa: E402
+from harness import BUILD, INTAKECTL, INTAKED, Suite  # noqa: E402
 from intake import UNITS, Intake               # noqa: E402
 from mail import plain, submission             # noqa: E402
 from world import World, fixtures, unique_jpegs  # noqa: E402
@@ -40,6 +43,23 @@ def _sanitized():
 
 
 SANITIZED = _sanitized()
+SLOW_WORKER = os.path.join(BUILD, "faults", "libslow_worker.so")
+
+
+def stall_env(where, seconds=8):
+    """The environment that makes intaked's worker stall at where
+    (tests/faults/slow_worker.c); ASan must let the library load first."""
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    return {"LD_PRELOAD": SLOW_WORKER, "INTAKE_FAULT_STALL": where,
+            "INTAKE_FAULT_SECONDS": str(seconds),
+            "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"}
+
+
+def unit_files_all(state_dir):
+    out = []
+    for root, _, files in os.walk(os.path.join(state_dir, "units")):
+        out += [os.path.relpath(os.path.join(root, f), state_dir) for f in files]
+    return sorted(out)
 
 
 def world(**kw):
@@ -646,6 +666,73 @@ def bad_messages_do_not_block():
 
 
 @suite.test
+def killed_after_its_commit():
+    """A worker killed at its time limit after its transaction committed
+    (it stalls closing the database): the message stays processed, its
+    items filed and its one reply sent; it is not marked failed, even on
+    its last attempt, and not processed again."""
+    w = world(limits={"worker_seconds": 2, "max_attempts": 1})
+    w.deliver(fz_mail(1), internaldate=ARRIVED)
+    r = w.intake.once("-v", check=False, env=stall_env("close"))
+    err = r.stderr.decode(errors="replace")
+    suite.check("aftercommit.stalled", "stalls at close" in err, err[-800:])
+    suite.eq("aftercommit.exit", r.returncode, 0)
+    row = w.intake.db().execute("SELECT state, verdict, attempts, error FROM messages").fetchone()
+    suite.eq("aftercommit.state", row, ("processed", "accepted", 1, None))
+    suite.check("aftercommit.logged", "processed, but its worker then ended badly" in err,
+                err[-800:])
+    suite.eq("aftercommit.filed", w.intake.unit_files(FZ, "总结"), ["总结1.pdf"])
+    suite.eq("aftercommit.replies", len(w.replies()), 1)
+    w.intake.once()
+    suite.eq("aftercommit.again", w.intake.db().execute(
+        "SELECT state, attempts FROM messages").fetchone(), ("processed", 1))
+    suite.eq("aftercommit.no_second_reply", len(w.replies()), 1)
+
+
+@suite.test
+def killed_before_its_commit():
+    """A worker killed after filing its files but before its transaction:
+    its work directory and the files it filed are removed at once, not at
+    the next start, and the attempt counts (max_attempts 1: failed)."""
+    w = world(limits={"worker_seconds": 2, "max_attempts": 1})
+    w.deliver(fz_mail(2, extra=[("IMG_1.jpg", fixtures()["photo_1024x768.jpg"])]),
+              internaldate=ARRIVED)
+    r = w.intake.once("-v", check=False, env=stall_env("begin"))
+    err = r.stderr.decode(errors="replace")
+    suite.check("beforecommit.stalled", "stalls at begin" in err, err[-800:])
+    row = w.intake.db().execute("SELECT state, attempts, error FROM messages").fetchone()
+    suite.eq("beforecommit.state", row[:2], ("failed", 1))
+    suite.check("beforecommit.reason", row[2] and "worker_seconds" in row[2], row)
+    suite.eq("beforecommit.no_work_left", leftovers(w.intake.state_dir), [])
+    suite.eq("beforecommit.no_files_left", unit_files_all(w.intake.state_dir), [])
+    suite.eq("beforecommit.no_items", w.intake.db().execute(
+        "SELECT COUNT(*) FROM items").fetchone()[0], 0)
+
+
+@suite.test
+def sighup_while_waiting_for_the_lock():
+    """SIGHUP while intaked waits at start for the process lock (intakectl
+    holds it): the wait goes on, the daemon starts once the lock is free."""
+    w = world()
+    w.intake.once()
+    lock = open(os.path.join(w.intake.state_dir, "process.lock"), "a")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        d = Daemon(w.intake)
+        time.sleep(1.0)
+        d.signal(signal.SIGHUP)
+        time.sleep(0.5)
+        suite.check("locksig.alive", d.alive, d.text()[-600:])
+        suite.check("locksig.waited", not re.search(r"\]: cycle: ", d.text()), d.text()[-600:])
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
+    suite.check("locksig.started", d.wait_for(r"\]: cycle: "), d.text()[-600:])
+    suite.check("locksig.no_error", "Interrupted system call" not in d.text(), d.text()[-600:])
+    suite.eq("locksig.stop", d.stop(), 0)
+
+
+@suite.test
 def startup_recovery():
     """At start-up, what a crash leaves is removed: spool files, work
     directories, temp files and files no item owns under units/; a
@@ -768,20 +855,27 @@ def sigterm_finishes_the_message():
     w.deliver(fz_mail(1, body="图1：一\n", extra=[("IMG_%d.jpg" % i, j) for i, j in enumerate(jpegs)]),
               internaldate=ARRIVED)
     w.deliver(fz_mail(2), internaldate=ARRIVED)
-    d = Daemon(w.intake)
+    w.deliver(fz_mail(3), internaldate=ARRIVED)
+    # the first's worker takes 4 s more: the second is downloaded and
+    # recorded beside it, then the stop comes while the fetch waits for it
+    d = Daemon(w.intake, env=stall_env("begin", 4))
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not children(d.proc.pid) and d.alive:
-        time.sleep(0.005)
+    while time.monotonic() < deadline and d.alive and not (
+            children(d.proc.pid) and len(msg_rows(w.intake)) >= 2):
+        time.sleep(0.01)
     suite.check("term.in_worker", children(d.proc.pid), d.text()[-400:])
     d.signal(signal.SIGTERM)
     rc = d.stop()
     suite.eq("term.exit", rc, 0)
     rows = msg_rows(w.intake)
-    suite.eq("term.first_done", rows[0][1], "processed")
-    suite.eq("term.second_waits", rows[1][1], "pending")
+    suite.eq("term.first_done", rows[0][1] if rows else None, "processed")
+    # the second downloads beside the first's worker; nothing after it
+    suite.check("term.no_more_downloads", len(rows) <= 2, rows)
+    suite.check("term.rest_waits", all(r[1] == "pending" for r in rows[1:]), rows)
     suite.check("term.stopped", "stopped" in d.text(), d.text()[-400:])
     w.intake.once()
-    suite.eq("term.then", [s for _, s, _, _ in msg_rows(w.intake)], ["processed", "processed"])
+    suite.eq("term.then", [s for _, s, _, _ in msg_rows(w.intake)],
+             ["processed", "processed", "processed"])
 
 
 @suite.test

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "t.h"
@@ -245,6 +246,26 @@ main(void)
 			T_CHECK(name, err && strstr(err, c->want_text));
 		else
 			T_STREQ(name, err, NULL);
+		g_free(err);
+	}
+	{
+		/* the parent blocked (a download that receives nothing) and
+		 * never polls: the child's own alarm ends it past its limit */
+		struct worker *w = worker_start(fn_sleep, NULL, 1, 0);
+		siginfo_t si;
+		char *err = NULL;
+
+		memset(&si, 0, sizeof(si));
+		g_usleep(7500 * 1000); /* 1 s + the 5 s grace, and some */
+		T_CHECK("worker.backstop.ended",
+			waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) ==
+					0 &&
+				si.si_pid != 0);
+		T_INTEQ("worker.backstop.code", si.si_code, CLD_KILLED);
+		T_INTEQ("worker.backstop.signal", si.si_status, SIGALRM);
+		T_INTEQ("worker.backstop.status", worker_finish(w, &err),
+			WORKER_TIMEOUT);
+		T_CHECK("worker.backstop.text", err && strstr(err, "1 seconds"));
 		g_free(err);
 	}
 	{
