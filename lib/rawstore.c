@@ -178,9 +178,12 @@ raw_write_all(struct raw_spool *sp, const char *p, size_t len,
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
+		if (n <= 0) {
+			/* write(2) of a regular file returns 0 only when it
+			 * cannot write: as good as a full disk */
 			sp->broken = true;
-			raw_set_errno(error, errno, "writing", sp->path);
+			raw_set_errno(error, n < 0 ? errno : ENOSPC, "writing",
+				      sp->path);
 			return false;
 		}
 		p += n;
