@@ -617,12 +617,22 @@ msg_headers(struct message *msg, GMimeMessage *m)
 {
 	GMimeObject *obj = GMIME_OBJECT(m), *body;
 	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	GMimeParserOptions *opts = NULL;
+	InternetAddressList *from = NULL;
 	InternetAddressMailbox *mb;
+	char *joined, *subject = NULL;
 	GDateTime *date;
 	int i, n;
 
 	msg->message_id = msg_id(g_mime_object_get_header(obj, "Message-ID"));
-	mb = msg_first_mailbox(g_mime_message_get_from(m), true);
+	joined = msgdec_rejoined(obj, "From");
+	if (joined != NULL) {
+		opts = msg_parser_options();
+		from = internet_address_list_parse(opts, joined);
+		g_free(joined);
+	}
+	mb = msg_first_mailbox(from != NULL ? from : g_mime_message_get_from(m),
+			       true);
 	if (mb != NULL) {
 		const char *name = internet_address_get_name(
 			INTERNET_ADDRESS(mb));
@@ -639,8 +649,21 @@ msg_headers(struct message *msg, GMimeMessage *m)
 	if (mb != NULL)
 		msg->reply_to = msg_lower_addr(
 			internet_address_mailbox_get_addr(mb));
-	msg->subject = msgdec_clean_line(g_mime_message_get_subject(m),
+	joined = msgdec_rejoined(obj, "Subject");
+	if (joined != NULL) {
+		if (opts == NULL)
+			opts = msg_parser_options();
+		subject = g_mime_utils_header_decode_text(opts, joined);
+		g_free(joined);
+	}
+	msg->subject = msgdec_clean_line(subject != NULL ? subject :
+					 g_mime_message_get_subject(m),
 					 MSG_LINE_MAX * 4);
+	g_free(subject);
+	if (from != NULL)
+		g_object_unref(from);
+	if (opts != NULL)
+		g_mime_parser_options_free(opts);
 	if (msg->subject == NULL)
 		msg->subject = g_strdup("");
 	msg->date = msg_header(obj, "Date");
@@ -783,7 +806,7 @@ msg_forward_subject(const char *body)
 	return NULL;
 }
 
-static GMimeParserOptions *
+GMimeParserOptions *
 msg_parser_options(void)
 {
 	static const char *fallback[] = { "UTF-8", "GB18030", NULL };

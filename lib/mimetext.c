@@ -463,3 +463,125 @@ mimetext_html_to_text(const char *html, size_t len, size_t max)
 	mimetext_clamp(st.out, max);
 	return g_string_free(st.out, FALSE);
 }
+
+/* ---- encoded words ------------------------------------------------------ */
+
+/* One base64 encoded word at p: its charset and payload; *end_r after it. */
+static bool
+ew_parse(const char *p, const char **cs_r, size_t *cs_len_r,
+	 const char **b64_r, size_t *b64_len_r, const char **end_r)
+{
+	const char *q, *e;
+
+	if (p[0] != '=' || p[1] != '?')
+		return false;
+	q = p + 2;
+	e = strchr(q, '?');
+	if (e == NULL || e == q || (e[1] != 'B' && e[1] != 'b') || e[2] != '?')
+		return false;
+	*cs_r = q;
+	*cs_len_r = (size_t)(e - q);
+	q = e + 3;
+	for (e = q; *e != '\0' && *e != '?' && !g_ascii_isspace(*e); e++)
+		if (!g_ascii_isalnum(*e) && *e != '+' && *e != '/' &&
+		    *e != '=')
+			return false;
+	if (e[0] != '?' || e[1] != '=')
+		return false;
+	*b64_r = q;
+	*b64_len_r = (size_t)(e - q);
+	*end_r = e + 2;
+	return true;
+}
+
+/* Decodes the base64 text of pending onto out and empties pending. */
+static void
+ew_flush(GString *pending, GByteArray *out)
+{
+	gsize n = 0;
+	guchar *bytes;
+
+	if (pending->len == 0)
+		return;
+	bytes = g_base64_decode(pending->str, &n);
+	g_byte_array_append(out, bytes, (guint)n);
+	g_free(bytes);
+	g_string_truncate(pending, 0);
+}
+
+char *
+mimetext_join_b_words(const char *value)
+{
+	GString *res, *pending;
+	GByteArray *bytes;
+	const char *p;
+	bool changed = false;
+
+	if (value == NULL || strstr(value, "=?") == NULL ||
+	    strlen(value) > MIMETEXT_HEADER_MAX)
+		return NULL;
+	res = g_string_new(NULL);
+	pending = g_string_new(NULL);
+	bytes = g_byte_array_new();
+	for (p = value; *p != '\0';) {
+		const char *cs, *b64, *end, *next, *cs2, *b642, *end2;
+		size_t cs_len, b64_len, cs2_len, b642_len;
+		bool padded = false, run = false;
+
+		if (!ew_parse(p, &cs, &cs_len, &b64, &b64_len, &end)) {
+			g_string_append_c(res, *p++);
+			continue;
+		}
+		/* the run of words of this charset, white space between */
+		g_string_append_len(pending, b64, (gssize)b64_len);
+		g_byte_array_set_size(bytes, 0);
+		for (;;) {
+			for (next = end; *next == ' ' || *next == '\t' ||
+					 *next == '\r' || *next == '\n';
+			     next++)
+				;
+			if (next == end ||
+			    !ew_parse(next, &cs2, &cs2_len, &b642, &b642_len,
+				      &end2) ||
+			    cs2_len != cs_len ||
+			    g_ascii_strncasecmp(cs2, cs, cs_len) != 0)
+				break;
+			run = true;
+			if (b64_len > 0 && b64[b64_len - 1] == '=') {
+				padded = true;
+				ew_flush(pending, bytes);
+			}
+			g_string_append_len(pending, b642, (gssize)b642_len);
+			b64 = b642;
+			b64_len = b642_len;
+			end = end2;
+		}
+		if (!run || !padded) {
+			/* nothing GMime gets wrong: the words as they are */
+			g_string_append_len(res, p, end - p);
+			g_string_truncate(pending, 0);
+			p = end;
+			continue;
+		}
+		ew_flush(pending, bytes);
+		changed = true;
+		g_string_append(res, "=?");
+		g_string_append_len(res, cs, (gssize)cs_len);
+		g_string_append(res, "?B?");
+		if (bytes->len > 0) {
+			char *enc = g_base64_encode(bytes->data, bytes->len);
+
+			g_string_append(res, enc);
+			g_free(enc);
+		}
+		g_string_append(res, "?=");
+		p = end;
+	}
+	g_string_free(pending, TRUE);
+	g_byte_array_unref(bytes);
+	if (!changed) {
+		g_string_free(res, TRUE);
+		return NULL;
+	}
+	return g_string_free(res, FALSE);
+}

@@ -34,4 +34,19 @@ char *mimetext_html_to_text(const char *html, size_t len, size_t max);
  * boundary and replaces invalid sequences with U+FFFD. */
 void mimetext_clamp(GString *s, size_t max);
 
+/*
+ * A header value with every run of adjacent base64 encoded words of one
+ * charset ("=?utf-8?B?SGVsbG8=?= =?utf-8?B?IHdvcmxk?=") made one word,
+ * when a word other than the last ends in '=' padding; NULL when there
+ * is nothing to join.  GMime 3.2.13 (Debian 12) joins such a run's base64
+ * text before decoding it and so loses everything after the first
+ * padding (GMime issue #133, fixed after 3.2.13): Outlook and Python
+ * split a long Chinese subject or file name that way.  Words without
+ * padding are joined by their text, as GMime does, so a character split
+ * between two words ("5Lit5" "paH") still decodes.  At most
+ * MIMETEXT_HEADER_MAX bytes of value are looked at.
+ */
+#define MIMETEXT_HEADER_MAX (256 * 1024)
+char *mimetext_join_b_words(const char *value);
+
 #endif

@@ -214,6 +214,61 @@ dec_name_generic(const char *name)
 	return dot == NULL || g_ascii_strcasecmp(dot, ".bin") == 0;
 }
 
+char *
+msgdec_rejoined(GMimeObject *obj, const char *name)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	GMimeHeader *h = hl != NULL ? g_mime_header_list_get_header(hl, name)
+				    : NULL;
+	const char *raw = h != NULL ? g_mime_header_get_raw_value(h) : NULL;
+	char *unfolded, *joined;
+
+	if (raw == NULL || strstr(raw, "=?") == NULL)
+		return NULL;
+	unfolded = g_mime_utils_header_unfold(raw);
+	joined = mimetext_join_b_words(unfolded);
+	g_free(unfolded);
+	return joined;
+}
+
+/* A parameter of the Content-Disposition (disposition) or Content-Type
+ * header, decoded again from a rejoined value when GMime's decoding of
+ * it went wrong (msgdec_rejoined()). */
+static char *
+dec_param(GMimeObject *obj, bool disposition, const char *param)
+{
+	char *joined = msgdec_rejoined(obj, disposition ?
+					    "Content-Disposition" :
+					    "Content-Type");
+	GMimeParserOptions *opts;
+	char *v = NULL;
+
+	if (joined == NULL)
+		return dec_clean_name(
+			disposition ?
+				g_mime_object_get_content_disposition_parameter(
+					obj, param) :
+				g_mime_object_get_content_type_parameter(obj,
+									 param));
+	opts = msg_parser_options();
+	if (disposition) {
+		GMimeContentDisposition *cd =
+			g_mime_content_disposition_parse(opts, joined);
+
+		v = dec_clean_name(
+			g_mime_content_disposition_get_parameter(cd, param));
+		g_object_unref(cd);
+	} else {
+		GMimeContentType *ct = g_mime_content_type_parse(opts, joined);
+
+		v = dec_clean_name(g_mime_content_type_get_parameter(ct, param));
+		g_object_unref(ct);
+	}
+	g_mime_parser_options_free(opts);
+	g_free(joined);
+	return v;
+}
+
 /* The attachment's name: Content-Disposition filename, else the
  * Content-Type name; the latter also wins over a generic filename. */
 char *
@@ -221,10 +276,8 @@ msgdec_part_name(GMimeObject *obj)
 {
 	char *fn, *ctn;
 
-	fn = dec_clean_name(g_mime_object_get_content_disposition_parameter(
-		obj, "filename"));
-	ctn = dec_clean_name(g_mime_object_get_content_type_parameter(
-		obj, "name"));
+	fn = dec_param(obj, true, "filename");
+	ctn = dec_param(obj, false, "name");
 	if (fn == NULL || (ctn != NULL && dec_name_generic(fn) &&
 			   !dec_name_generic(ctn))) {
 		g_free(fn);

@@ -52,6 +52,14 @@ char *msgdec_mime_type(GMimeObject *obj);
 /* The sender's name for the part, cleaned, or NULL when it has none. */
 char *msgdec_part_name(GMimeObject *obj);
 
+/* GMime's parser options for intake (message.c): loose RFC 2047, RFC
+ * 2231 and addresses, UTF-8 then GB18030 for undeclared 8-bit text. */
+GMimeParserOptions *msg_parser_options(void);
+/* The value of header name of obj, unfolded, when it holds a run of
+ * base64 encoded words GMime 3.2.13 decodes wrongly, with the run made
+ * one word (mimetext_join_b_words()); NULL otherwise. */
+char *msgdec_rejoined(GMimeObject *obj, const char *name);
+
 /* Decodes part into a new file under work_dir; *file_r is its name
  * (owned by w->files), sha_r (unless NULL) the SHA-256 of what was
  * written.  msgdec_drop_file() removes such a file. */

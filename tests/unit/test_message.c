@@ -328,6 +328,7 @@ struct gen_case {
 	unsigned n_att;
 	const char *att0_name;	/* of the first attachment */
 	unsigned att0_depth;
+	const char *from_name;	/* NULL: not checked */
 };
 
 static void
@@ -400,19 +401,37 @@ make_apple_split(FILE *f)
 	      "--a--\n", f);
 }
 
+/* Outlook and Python split a long subject or name into base64 words,
+ * each padded: GMime 3.2.13 alone keeps only the first. */
+static void
+make_padded_words(FILE *f)
+{
+	fputs("From: =?utf-8?B?56aP5bee5biC5biC5Zy655uR552j566h55CG5bGAIA==?= =?utf-8?B?5Yqe5YWs5a6k?= <a@b>\n"
+	      "Subject: =?utf-8?b?56aP5bee5biC5biC5Zy655uR552j566h55CG5bGAIOi0qOmHj+aciA==?=\n =?utf-8?b?5rS75Yqo5oC757uT?=\n"
+	      "Content-Type: multipart/mixed; boundary=a\n\n"
+	      "--a\nContent-Type: text/plain; charset=utf-8\n\n图1：甲\n"
+	      "--a\nContent-Type: image/jpeg\n"
+	      "Content-Disposition: attachment;\n"
+	      " filename=\"=?UTF-8?B?5byA5bmV5byP546w5Zy654Wn54mHIA==?= =?UTF-8?B?77yI5LiA77yJLmpwZw==?=\"\n"
+	      "Content-Transfer-Encoding: base64\n\n/9j/4AAQ\n--a--\n", f);
+}
+
 static const struct gen_case gen_cases[] = {
 	{ "3 MB body cut at 1 MiB", make_long_body, "long", "质量月\n",
-	  1024 * 1024, 1, 0, NULL, 0 },
+	  1024 * 1024, 1, 0, NULL, 0, NULL },
 	{ "white space before the headers", make_leading_space, "leading",
-	  "body", 0, 1, 0, NULL, 0 },
+	  "body", 0, 1, 0, NULL, 0, NULL },
 	{ "base64 message/rfc822", make_b64_forward, "b64 forward",
-	  "图2：内层", 0, 6, 1, "inner.pdf", 1 },
+	  "图2：内层", 0, 6, 1, "inner.pdf", 1, NULL },
 	{ "multipart/signed", make_signed, "signed", "signed text", 0, 5, 1,
-	  "a.jpg", 0 },
+	  "a.jpg", 0, NULL },
 	{ "GBK body without charset", make_gbk_no_charset, "gbk", "质量月活动",
-	  0, 1, 0, NULL, 0 },
+	  0, 1, 0, NULL, 0, NULL },
 	{ "text, picture, text", make_apple_split, "split", "图1：甲\n图2：乙",
-	  0, 4, 1, "1.jpg", 0 },
+	  0, 4, 1, "1.jpg", 0, NULL },
+	{ "padded base64 words", make_padded_words,
+	  "福州市市场监督管理局 质量月活动总结", "图1：甲", 0, 3, 1,
+	  "开幕式现场照片 （一）.jpg", 0, "福州市市场监督管理局 办公室" },
 };
 
 /* ---- helpers --------------------------------------------------------- */
@@ -667,6 +686,8 @@ run_gen(const struct gen_case *c)
 
 		if (c->subject != NULL)
 			T_STREQ(N("subject"), m->subject, c->subject);
+		if (c->from_name != NULL)
+			T_STREQ(N("from name"), m->from_name, c->from_name);
 		T_CHECK(N("body has"), strstr(m->body_text, c->body_has));
 		T_CHECK(N("body is UTF-8"),
 			g_utf8_validate(m->body_text, -1, NULL));

@@ -86,6 +86,34 @@ static const struct html_case htmls[] = {
 	{ "empty", "", 100, "" },
 };
 
+/* mimetext_join_b_words(): want NULL when nothing is to be joined. */
+static const struct {
+	const char *label, *in, *want;
+} joins[] = {
+	{ "GMime issue 133", "=?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?=",
+	  "=?UTF-8?B?SGVsbG8gd29ybGQ=?=" },
+	{ "text around, folded, charset case",
+	  "Re: =?UTF-8?B?SGVsbG8=?=\n =?utf-8?b?IHdvcmxk?= (2)",
+	  "Re: =?UTF-8?B?SGVsbG8gd29ybGQ=?= (2)" },
+	{ "padded in the middle", "=?utf-8?B?YQ==?= =?utf-8?B?Yg==?=\t"
+	  "=?utf-8?B?Yw==?=", "=?utf-8?B?YWJj?=" },
+	{ "a character split between words, then padding",
+	  "=?utf-8?B?5Lit5?= =?utf-8?B?paHIA==?= =?utf-8?B?5paH?=",
+	  "=?utf-8?B?5Lit5paHIOaWhw==?=" },
+	{ "two runs", "=?gbk?B?YQ==?= =?gbk?B?Yg==?= x =?utf-8?B?Yw==?= "
+	  "=?utf-8?B?ZA==?=", "=?gbk?B?YWI=?= x =?utf-8?B?Y2Q=?=" },
+	{ "split character, no padding", "=?utf-8?B?5Lit5?= =?utf-8?B?paH?=",
+	  NULL },
+	{ "padding on the last word only",
+	  "=?utf-8?B?5Lit5paH?= =?utf-8?B?YQ==?=", NULL },
+	{ "different charsets", "=?gb2312?B?YQ==?= =?utf-8?B?Yg==?=", NULL },
+	{ "not separated", "=?utf-8?B?YQ==?==?utf-8?B?Yg==?=", NULL },
+	{ "Q words", "=?utf-8?Q?a=3D?= =?utf-8?Q?b?=", NULL },
+	{ "no words", "plain subject", NULL },
+	{ "broken word", "=?utf-8?B?YQ== =?utf-8?B?Yg==?=", NULL },
+	{ "NULL", NULL, NULL },
+};
+
 int
 main(void)
 {
@@ -114,6 +142,13 @@ main(void)
 
 		g_snprintf(name, sizeof(name), "html %s", c->label);
 		T_STREQ(name, got, c->want);
+		g_free(got);
+	}
+	for (i = 0; i < G_N_ELEMENTS(joins); i++) {
+		char *got = mimetext_join_b_words(joins[i].in);
+
+		g_snprintf(name, sizeof(name), "join %s", joins[i].label);
+		T_STREQ(name, got, joins[i].want);
 		g_free(got);
 	}
 	return t_done();
