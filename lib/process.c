@@ -149,10 +149,6 @@ proc_identify(struct proc *p)
 	struct roster_query q = {0};
 	int idx;
 
-	/* Only the receiving server's word counts: a failed DMARC (or SPF
-	 * and DKIM both failed) means anyone could have written this From */
-	p->from_trusted = authres_from_trusted(p->msg->authentication_results,
-					       cfg->authserv_id);
 	if (!p->from_trusted)
 		log_info("message %" G_GINT64_FORMAT ": From %s failed the "
 			 "checks of %s: not used to identify the unit",
@@ -877,6 +873,11 @@ process_message(const struct intake_config *cfg, int64_t id, GError **error)
 	p.msg = message_parse(raw, p.work_dir, &cfg->limits, error);
 	if (p.msg == NULL)
 		goto out;
+	/* Only the receiving server's word counts: a failed DMARC (or SPF
+	 * and DKIM both failed) means anyone could have written this From;
+	 * recorded for every message, the ignored ones too */
+	p.from_trusted = authres_from_trusted(p.msg->authentication_results,
+					      cfg->authserv_id);
 
 	p.kind = classify_headers(p.msg, cfg->smtp_from_addr, &why);
 	if (p.kind == KIND_AUTO || p.kind == KIND_BOUNCE) {

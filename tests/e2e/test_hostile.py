@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures",
                                 "hostile"))
 from harness import INTAKED, TOP, Suite       # noqa: E402
 from intake import Intake                      # noqa: E402
-from mail import submission                    # noqa: E402
+from mail import plain, submission             # noqa: E402
 from world import World, fixtures, unique_jpegs  # noqa: E402
 import gen as hostile                          # noqa: E402
 
@@ -601,6 +601,27 @@ def sender_trust():
         "SELECT message_id, untrusted_from FROM messages").fetchall()),
         sorted(("trust-%d@fuzhou.example.cn" % n, 0 if t else 1)
                for n, (_, _, t) in enumerate(cases)))
+
+
+@suite.test
+def sender_trust_of_ignored_mail():
+    """An auto-reply is recorded with what the receiving server said of
+    its From, like any message: trusted without a failing verdict."""
+    w = world(mailbox={"authserv_id": AUTHSERV})
+    for n, ar in enumerate((None, AUTHSERV + "; dmarc=fail header.from=fuzhou.example.cn")):
+        headers = {"Auto-Submitted": "auto-replied"}
+        if ar:
+            headers["Authentication-Results"] = ar
+        w.deliver(plain(FZ_ADDR, "自动回复：质量月", "我休假了。", headers=headers,
+                        message_id="<auto-trust-%d@fuzhou.example.cn>" % n))
+    w.intake.once(timeout=HANG_GUARD)
+    msgs = by_message_id(w.intake.messages())
+    for n, trusted in enumerate((True, False)):
+        m = msgs.get("auto-trust-%d@fuzhou.example.cn" % n)
+        if suite.check("autotrust.%d.recorded" % n, m is not None):
+            suite.eq("autotrust.%d.kind" % n, m["kind"], "auto")
+            suite.eq("autotrust.%d.shown" % n, m["from_trusted"], trusted)
+    suite.eq("autotrust.no_reply", len(w.replies()), 0)
 
 
 suite.main()
