@@ -400,8 +400,13 @@ reply_compose(const struct reply_info *info, const char *subject,
 	if (refs != NULL)
 		g_mime_object_set_header(GMIME_OBJECT(msg), "References", refs,
 					 NULL);
+	/* RFC 3834 section 5: a reminder or a digest answers no message */
 	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
-				 "auto-replied", NULL);
+				 info->original_id != NULL ||
+						 info->original_subject != NULL ?
+					 "auto-replied" :
+					 "auto-generated",
+				 NULL);
 	if (info->loop_value != NULL) {
 		g_autofree char *v =
 			reply_clean_header(info->loop_value, REPLY_HEADER_MAX);

@@ -459,6 +459,8 @@ def check_remind(w):
         body = m.get_content()
         suite.check("remind.subject", str(m["Subject"]).startswith("提醒"), m["Subject"])
         suite.eq("remind.no_verdict", m["X-Intake-Verdict"], None)
+        # not a response to a message (RFC 3834 section 5)
+        suite.eq("remind.auto_generated", m["Auto-Submitted"], "auto-generated")
         suite.check("remind.body", ZZ in body and "活动总结" in body and "图片文字说明" in body
                     and "2022年10月10日" in body, body[:600])
     dg = [x for x in w.replies() if x["env"]["rcpt_tos"] == [OFFICE]]
