@@ -4,6 +4,7 @@
 #   make deps       install the Debian packages the build, tests and demo need
 #   make check      build, then run every test (unit and end-to-end), again
 #                   under ASan + UBSan, and the pipeline test under valgrind
+#   make test       the same as make check
 #   make sanitize   every test under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer on the parsers, FUZZ_SECONDS (60) each (clang)
 #   make demo       run the daemon against loopback servers with sample mail
@@ -112,6 +113,9 @@ check: deps
 	$(MAKE) -j$(JOBS) tests-build
 	$(SAN_MAKE) -j$(JOBS) tests-build
 	BUILD=$(BUILD) SAN_BUILD=$(SAN_BUILD) sh tests/run check
+
+# the name people try first
+test: check
 
 sanitize: deps
 	$(SAN_MAKE) -j$(JOBS) tests-build
@@ -234,5 +238,5 @@ uninstall:
 	$(TOOL_SRC:%.c=$(BUILD)/%.d) \
 	$(FUZZ_SRC:%.c=$(BUILD)/%.d) $(BUILD)/fuzz/util.d $(BUILD)/fuzz/replay.d
 
-.PHONY: all deps check sanitize fuzz fuzzers demo clean tests-build
+.PHONY: all deps check test sanitize fuzz fuzzers demo clean tests-build
 .SECONDARY:
