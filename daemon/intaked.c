@@ -125,8 +125,11 @@ test_login(const struct intake_config *cfg)
 		g_clear_error(&err);
 		rc = 1;
 	} else {
-		printf("mailbox %s: ok (logged in, UIDVALIDITY %u)\n",
-		       cfg->mailbox_url, uidvalidity);
+		printf("mailbox %s: ok (%s, UIDVALIDITY %u)\n",
+		       cfg->mailbox_url,
+		       g_str_has_prefix(cfg->mailbox_url, "imap") ?
+			       "logged in" : "readable",
+		       uidvalidity);
 	}
 	source_free(src);
 	if (cfg->smtp_url == NULL) {

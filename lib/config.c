@@ -562,7 +562,8 @@ cfg_campaign(struct config_file *f, struct intake_config *cfg, GError **error)
 		cfg->campaign_name = g_strdup("");
 	if (cfg->start && cfg->deadline &&
 	    g_date_time_compare(cfg->start, cfg->deadline) >= 0) {
-		g_autofree char *d = g_date_time_format_iso8601(cfg->deadline);
+		g_autofree char *d = g_date_time_format(cfg->deadline,
+							"%Y-%m-%dT%H:%M:%S%:z");
 
 		config_error(error, f->path, "campaign", "deadline",
 			     "%s is not after [campaign] start", d);

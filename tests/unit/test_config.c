@@ -188,7 +188,8 @@ static const struct bad_case bad_cases[] = {
 	{ "campaign.order",
 	  GOOD "[campaign]\nstart = 2022-10-11T00:00:00+08:00\n"
 	  "deadline = 2022-10-10T23:59:59+08:00\n",
-	  "[campaign] deadline: ", "not after [campaign] start" },
+	  "[campaign] deadline: ",
+	  "2022-10-10T23:59:59+08:00 is not after [campaign] start" },
 	{ "campaign.late_policy", GOOD "[campaign]\nlate_policy = maybe\n",
 	  "[campaign] late_policy: ", "not accept or refuse" },
 	{ "campaign.grace_unit", GOOD "[campaign]\ngrace = 2x\n",
