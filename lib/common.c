@@ -1,11 +1,26 @@
 /*
  * common.c - error domain and small shared helpers
  */
+#include <stdarg.h>
 #include <unistd.h>
 
 #include "common.h"
 
 G_DEFINE_QUARK(intake-error-quark, intake_error)
+
+bool
+intake_fail(GError **error, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (error == NULL)
+		return false;
+	g_return_val_if_fail(*error == NULL, false);
+	va_start(ap, fmt);
+	*error = g_error_new_valist(INTAKE_ERROR, code, fmt, ap);
+	va_end(ap);
+	return false;
+}
 
 const char *
 item_type_name(enum item_type type)

@@ -35,6 +35,11 @@ enum intake_error_code {
 	INTAKE_ERROR_FATAL,      /* the environment is broken: exit */
 };
 
+/* Sets *error (if error is not NULL) to the formatted text with code in
+ * INTAKE_ERROR; returns false, for "return intake_fail(error, ...);". */
+bool intake_fail(GError **error, int code, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+
 /* Item types, as named in DESIGN.md §6 ("type" of an item). */
 enum item_type {
 	ITEM_PHOTO,

@@ -323,9 +323,9 @@ walk_attachment(struct walk *w, GMimePart *part, char *name, unsigned fwd,
 
 	if (w->msg->parts->len >= w->limits->max_parts) {
 		g_free(name);
-		return msgdec_limit(error, "邮件的附件超过 %u 个"
-				    "（[limits] max_parts）",
-				    w->limits->max_parts);
+		return intake_fail(error, INTAKE_ERROR_LIMIT,
+				   "邮件的附件超过 %u 个（[limits] max_parts）",
+				   w->limits->max_parts);
 	}
 	if (!msgdec_save(w, part, &file, &size, sha, error)) {
 		g_free(name);
@@ -540,13 +540,13 @@ walk_object(struct walk *w, GMimeObject *obj, unsigned level, unsigned fwd,
 	    unsigned flags, GError **error)
 {
 	if (++w->msg->n_parts > w->limits->max_parts)
-		return msgdec_limit(error, "邮件的 MIME 部分超过 %u 个"
-				    "（[limits] max_parts）",
-				    w->limits->max_parts);
+		return intake_fail(error, INTAKE_ERROR_LIMIT,
+				   "邮件的 MIME 部分超过 %u 个（[limits] "
+				   "max_parts）", w->limits->max_parts);
 	if (level > w->limits->max_depth)
-		return msgdec_limit(error, "邮件的 MIME 嵌套超过 %u 层"
-				    "（[limits] max_depth）",
-				    w->limits->max_depth);
+		return intake_fail(error, INTAKE_ERROR_LIMIT,
+				   "邮件的 MIME 嵌套超过 %u 层（[limits] "
+				   "max_depth）", w->limits->max_depth);
 	if (GMIME_IS_MULTIPART(obj))
 		return walk_multipart(w, GMIME_MULTIPART(obj), level, fwd,
 				      flags, error);

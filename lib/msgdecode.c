@@ -32,7 +32,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -93,20 +92,6 @@ static const struct {
 	{ "text/csv", "csv" },
 	{ "message/rfc822", "eml" },
 };
-
-bool
-msgdec_limit(GError **error, const char *fmt, ...)
-{
-	va_list ap;
-	char *text;
-
-	va_start(ap, fmt);
-	text = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	g_set_error_literal(error, INTAKE_ERROR, INTAKE_ERROR_LIMIT, text);
-	g_free(text);
-	return false;
-}
 
 /* One line of UTF-8: control characters become spaces, trimmed, cut at
  * max bytes.  NULL stays NULL. */
@@ -350,10 +335,10 @@ static bool
 dec_count_decoded(struct walk *w, size_t n, GError **error)
 {
 	if (w->decoded + n > w->limits->max_decoded_bytes)
-		return msgdec_limit(error,
-				    "邮件附件解码后超过 %" G_GUINT64_FORMAT
-				    " 字节（[limits] max_decoded_bytes）",
-				    w->limits->max_decoded_bytes);
+		return intake_fail(error, INTAKE_ERROR_LIMIT,
+				   "邮件附件解码后超过 %" G_GUINT64_FORMAT
+				   " 字节（[limits] max_decoded_bytes）",
+				   w->limits->max_decoded_bytes);
 	w->decoded += n;
 	return true;
 }
@@ -638,8 +623,9 @@ uu_start(struct walk *w, struct uu_block *uu, char *name, const char *line,
 {
 	if (w->msg->parts->len >= w->limits->max_parts) {
 		g_free(name);
-		return msgdec_limit(error, "邮件的附件超过 %u 个（[limits] max_parts）",
-				    w->limits->max_parts);
+		return intake_fail(error, INTAKE_ERROR_LIMIT,
+				   "邮件的附件超过 %u 个（[limits] max_parts）",
+				   w->limits->max_parts);
 	}
 	uu->name = name;
 	uu->begin_line = g_strndup(line, len);

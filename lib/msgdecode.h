@@ -38,8 +38,6 @@ struct walk {
 	char *buf;		/* INTAKE_IO_BLOCK bytes */
 };
 
-/* Fills error with INTAKE_ERROR_LIMIT and the formatted reason; false. */
-bool msgdec_limit(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Same with INTAKE_ERROR_IO for work_dir/name and errno err; false. */
 bool msgdec_io_error(struct walk *w, const char *name, int err,
 		     GError **error);

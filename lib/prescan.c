@@ -18,7 +18,6 @@
  * one closes; some "--" lines are just text).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,23 +26,6 @@
 
 #define PRESCAN_BOUNDARY_SLACK 64	/* "--" lines that are not MIME */
 #define PRESCAN_LEADING_MAX (64 * 1024)	/* blank lines before the headers */
-
-static bool
-prescan_limit(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static bool
-prescan_limit(GError **error, const char *fmt, ...)
-{
-	va_list ap;
-	char *text;
-
-	va_start(ap, fmt);
-	text = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	g_set_error_literal(error, INTAKE_ERROR, INTAKE_ERROR_LIMIT, text);
-	g_free(text);
-	return false;
-}
 
 /* Whether the bytes, fed in order, spell "message/rfc822" or
  * "message/global" (any case): *state keeps the progress between calls. */
@@ -101,12 +83,11 @@ prescan_message(int fd, const char *path, const struct limits_config *lim,
 		return false;
 	}
 	if ((uint64_t)st.st_size > lim->max_message_bytes)
-		return prescan_limit(error,
-				    "邮件大小 %" G_GUINT64_FORMAT " 字节，超过上限 %"
-				    G_GUINT64_FORMAT " 字节（[limits] "
-				    "max_message_bytes）",
-				    (uint64_t)st.st_size,
-				    lim->max_message_bytes);
+		return intake_fail(error, INTAKE_ERROR_LIMIT,
+				   "邮件大小 %" G_GUINT64_FORMAT " 字节，超过上限 %"
+				   G_GUINT64_FORMAT " 字节（[limits] "
+				   "max_message_bytes）",
+				   (uint64_t)st.st_size, lim->max_message_bytes);
 	max_dashes = (uint64_t)lim->max_parts * 2 + PRESCAN_BOUNDARY_SLACK;
 	for (;;) {
 		ssize_t n = read(fd, buf, INTAKE_IO_BLOCK);
@@ -151,7 +132,7 @@ prescan_message(int fd, const char *path, const struct limits_config *lim,
 			}
 			if ((in_header || in_part) &&
 			    header > lim->max_header_bytes)
-				return prescan_limit(error,
+				return intake_fail(error, INTAKE_ERROR_LIMIT,
 					"邮件头超过 %" G_GUINT64_FORMAT " 字节"
 					"（[limits] max_header_bytes）",
 					lim->max_header_bytes);
@@ -178,9 +159,9 @@ prescan_message(int fd, const char *path, const struct limits_config *lim,
 			line_len = 0;
 		}
 		if (dashes > max_dashes)
-			return prescan_limit(error,
-					    "邮件的 MIME 部分超过 %u 个（[limits] "
-					    "max_parts）", lim->max_parts);
+			return intake_fail(error, INTAKE_ERROR_LIMIT,
+					   "邮件的 MIME 部分超过 %u 个（[limits] "
+					   "max_parts）", lim->max_parts);
 	}
 	if (lseek(fd, *start_r, SEEK_SET) < 0) {
 		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO, "%s: %s",
