@@ -329,19 +329,49 @@ rules_summary(const char *name, const struct sniff_result *s, uint64_t size,
 	return reason == NULL;
 }
 
+/* What a unit calls a file of this MIME type, for the kinds people
+ * send by mistake; NULL when libmagic's words must do. */
+static const char *
+rules_other_label(const char *mime)
+{
+	static const struct {
+		const char *part, *label;
+	} labels[] = {
+		{ "audio/", "音频文件" },
+		{ "spreadsheet", "Excel 表格" },
+		{ "ms-excel", "Excel 表格" },
+		{ "presentation", "PowerPoint 演示文稿" },
+		{ "ms-powerpoint", "PowerPoint 演示文稿" },
+		{ "text/html", "网页文件" },
+		{ "x-dosexec", "Windows 程序" },
+		{ "x-executable", "程序" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(labels); i++)
+		if (strstr(mime, labels[i].part) != NULL)
+			return labels[i].label;
+	return NULL;
+}
+
 char *
 rules_other_reason(const char *name, const struct sniff_result *s)
 {
-	const char *kind = "";
+	const char *kind = "", *label = NULL;
 	int klen = 0;
 
 	name = rules_name(name);
-	if (s != NULL)
+	if (s != NULL) {
 		rules_kind_text(s, &kind, &klen);
+		label = rules_other_label(s->mime);
+	}
 	if (klen == 0)
 		return g_strdup_printf("附件“%s”类型无法识别，不在通知要求的"
 				       "材料之列（活动总结、图片、视频），未收录",
 				       name);
+	if (label != NULL)
+		return g_strdup_printf("附件“%s”是%s（%.*s），不在通知要求的"
+				       "材料之列（活动总结、图片、视频），未收录",
+				       name, label, klen, kind);
 	return g_strdup_printf("附件“%s”类型为 %.*s，不在通知要求的材料之列"
 			       "（活动总结、图片、视频），未收录", name, klen,
 			       kind);

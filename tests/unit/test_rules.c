@@ -145,8 +145,19 @@ static const struct other_case {
 	{ "executable", "x.exe",
 	  "PE32 executable (GUI) Intel 80386, for MS Windows",
 	  "application/x-dosexec",
-	  "附件“x.exe”类型为 PE32 executable (GUI) Intel 80386, for MS "
-	  "Windows，不在通知要求的材料之列（活动总结、图片、视频），未收录" },
+	  "附件“x.exe”是Windows 程序（PE32 executable (GUI) Intel 80386, for "
+	  "MS Windows），不在通知要求的材料之列（活动总结、图片、视频），未收录" },
+	{ "audio", "录音.m4a",
+	  "ISO Media, Apple iTunes ALAC/AAC-LC (.M4A) Audio", "audio/x-m4a",
+	  "附件“录音.m4a”是音频文件（ISO Media, Apple iTunes ALAC/AAC-LC "
+	  "(.M4A) Audio），不在通知要求的材料之列（活动总结、图片、视频），未收录" },
+	{ "spreadsheet", "统计表.xlsx", "Microsoft Excel 2007+",
+	  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	  "附件“统计表.xlsx”是Excel 表格（Microsoft Excel 2007+），不在通知"
+	  "要求的材料之列（活动总结、图片、视频），未收录" },
+	{ "other described", "a.dat", "data with a name", "application/x-foo",
+	  "附件“a.dat”类型为 data with a name，不在通知要求的材料之列"
+	  "（活动总结、图片、视频），未收录" },
 	{ "mime only", "a.bin", "", "application/octet-stream",
 	  "附件“a.bin”类型为 application/octet-stream，不在通知要求的材料之列"
 	  "（活动总结、图片、视频），未收录" },
