@@ -27,6 +27,7 @@
 
 #include "intakectl.h"
 #include "log.h"
+#include "manual.h"
 #include "office.h"
 #include "pipeline.h"
 #include "privs.h"
@@ -58,8 +59,9 @@ bool
 parse_opts(const char *cmd, const char *args, const char *help,
 	   GOptionEntry *entries, int *argc, char ***argv)
 {
-	g_autofree char *param = g_strdup_printf("%s %s", cmd, args);
-	g_autoptr(GOptionContext) ctx = g_option_context_new(param);
+	/* "Usage: intakectl CMD [OPTION…] ARGS": main() named the
+	 * program after the command */
+	g_autoptr(GOptionContext) ctx = g_option_context_new(args);
 	g_autoptr(GError) err = NULL;
 
 	g_option_context_set_summary(ctx, help);
@@ -231,6 +233,63 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 	return rc;
 }
 
+/*
+ * Whether assign or reprocess may take message id: it must exist, and not
+ * be a byte-identical copy of another (a duplicate is never processed nor
+ * answered, DESIGN §7: the office acts on the original).  0, or the exit
+ * status once the reason is printed.
+ */
+static int
+requeue_check(struct ctl *ctl, const char *cmd, int64_t id)
+{
+	g_autoptr(GError) err = NULL;
+	sqlite3_stmt *stmt = store_prepare(
+		ctl->st, "SELECT duplicate_of FROM messages WHERE id=?", &err);
+	int64_t orig = 0;
+	int rc;
+
+	if (stmt == NULL)
+		return fail(cmd, err);
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		orig = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_DONE) {
+		fprintf(stderr, "intakectl %s: no message %" G_GINT64_FORMAT
+				"\n", cmd, id);
+		return 2;
+	}
+	if (rc != SQLITE_ROW) {
+		store_set_error(ctl->st, &err, "messages");
+		return fail(cmd, err);
+	}
+	if (orig != 0) {
+		fprintf(stderr, "intakectl %s: message %" G_GINT64_FORMAT " is a "
+				"copy of message %" G_GINT64_FORMAT ": %s %"
+				G_GINT64_FORMAT " instead\n",
+			cmd, id, orig, cmd, orig);
+		return 2;
+	}
+	return 0;
+}
+
+/* Processes what was requeued, then removes the files that no item owns
+ * any more (those of a message now filed elsewhere). */
+static int
+requeue_process(struct ctl *ctl, const char *cmd)
+{
+	g_autoptr(GError) err = NULL;
+	int rc = process_now(ctl, cmd);
+
+	if (manual_sweep(ctl->cfg, ctl->st, &err) < 0) {
+		fprintf(stderr, "intakectl %s: removing files no item owns: "
+				"%s\n", cmd, err->message);
+		rc = 1;
+	}
+	return rc;
+}
+
 static int
 cmd_assign(struct ctl *ctl, int argc, char **argv)
 {
@@ -238,6 +297,7 @@ cmd_assign(struct ctl *ctl, int argc, char **argv)
 	g_autoptr(GError) err = NULL;
 	const struct unit *u;
 	int64_t id;
+	int rc;
 
 	if (!parse_opts("assign", "MESSAGE UNIT",
 			"Files a held message under UNIT and replies to it.",
@@ -252,9 +312,12 @@ cmd_assign(struct ctl *ctl, int argc, char **argv)
 	if (u == NULL)
 		return usage_error("assign", "no unit '%s' in units.conf",
 				   argv[2]);
+	rc = requeue_check(ctl, "assign", id);
+	if (rc != 0)
+		return rc;
 	if (!store_message_requeue(ctl->st, id, u->name, &err))
 		return fail("assign", err);
-	return process_now(ctl, "assign");
+	return requeue_process(ctl, "assign");
 }
 
 static int
@@ -267,6 +330,7 @@ cmd_reprocess(struct ctl *ctl, int argc, char **argv)
 		{NULL, 0, 0, 0, NULL, NULL, NULL}};
 	g_autoptr(GError) err = NULL;
 	int64_t id;
+	int rc;
 
 	if (!parse_opts("reprocess", "MESSAGE | --all",
 			"Processes messages again from their raw copies "
@@ -283,16 +347,19 @@ cmd_reprocess(struct ctl *ctl, int argc, char **argv)
 				" WHERE duplicate_of IS NULL",
 				&err))
 			return fail("reprocess", err);
-		return process_now(ctl, "reprocess");
+		return requeue_process(ctl, "reprocess");
 	}
 	if (argc != 2)
 		return usage_error("reprocess", "%s", "needs one MESSAGE");
 	if (!parse_id(argv[1], &id))
 		return usage_error("reprocess", "'%s' is not a message id",
 				   argv[1]);
+	rc = requeue_check(ctl, "reprocess", id);
+	if (rc != 0)
+		return rc;
 	if (!store_message_requeue(ctl->st, id, NULL, &err))
 		return fail("reprocess", err);
-	return process_now(ctl, "reprocess");
+	return requeue_process(ctl, "reprocess");
 }
 
 static int
@@ -346,10 +413,15 @@ static const struct command commands[] = {
 	{"reprocess", "MESSAGE | --all", "process messages again",
 	 cmd_reprocess},
 	{"resend", "MESSAGE", "queue a reply again", cmd_resend},
-	{"add", "UNIT FILE...", "file what came another way", ctl_add},
-	{"receive", "UNIT summary --paper", "a paper summary", ctl_receive},
-	{"withdraw", "ITEM", "withdraw an item filed in error", ctl_withdraw},
-	{"export", "DIR [--force]", "unit folders and 汇总表", ctl_export},
+	{"add", "UNIT FILE... [--link ITEM] [--received DATE] [--notify]",
+	 "file what came another way", ctl_add},
+	{"receive",
+	 "UNIT summary --paper [--note TEXT] [--received DATE] [--notify]",
+	 "a paper summary", ctl_receive},
+	{"withdraw", "ITEM [--reason TEXT]", "withdraw an item filed in error",
+	 ctl_withdraw},
+	{"export", "DIR [--force] [--copy]", "unit folders and 汇总表",
+	 ctl_export},
 	{"report", "FILE.html", "one page with thumbnails", ctl_report},
 	{"remind", "[--dry-run]", "mail units what they lack", ctl_remind},
 };
@@ -358,9 +430,16 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: intakectl [-c FILE] COMMAND [ARGS]\n\n");
-	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-		fprintf(f, "  %-10s %-28s %s\n", commands[i].name,
-			commands[i].args, commands[i].help);
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+		/* arguments too long for their column: the help below */
+		if (strlen(commands[i].args) > 28)
+			fprintf(f, "  %-10s %s\n  %-10s %-28s %s\n",
+				commands[i].name, commands[i].args, "", "",
+				commands[i].help);
+		else
+			fprintf(f, "  %-10s %-28s %s\n", commands[i].name,
+				commands[i].args, commands[i].help);
+	}
 	fprintf(f, "\n'intakectl COMMAND --help' tells more.\n");
 }
 
@@ -370,6 +449,7 @@ main(int argc, char **argv)
 	const char *config_path = DEFAULT_CONFIG;
 	const struct command *cmd = NULL;
 	g_autoptr(GError) err = NULL;
+	g_autofree char *prgname = NULL;
 	struct ctl ctl = {0};
 	int i = 1, rc;
 
@@ -412,6 +492,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init("intakectl", getenv("INTAKE_DEBUG") != NULL);
+	/* what a command's --help names it */
+	prgname = g_strdup_printf("intakectl %s", cmd->name);
+	g_set_prgname(prgname);
 	/* --help needs no configuration */
 	for (int k = i + 1; k < argc; k++)
 		if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)

@@ -86,6 +86,12 @@ bool manual_withdraw(const struct intake_config *cfg, struct store *st,
 		     int64_t id, const char *reason, const char *who,
 		     int64_t now, struct store_item **item_r, GError **error);
 
+/* After assign or reprocess: removes from units/ the files no item owns
+ * any more (a message filed again under another unit or name leaves its
+ * old files behind), under the processing lock.  How many, -1 on error. */
+int manual_sweep(const struct intake_config *cfg, struct store *st,
+		 GError **error);
+
 /* ---- pure helpers (no I/O) ---- */
 
 /* The unit called name, or one of whose aliases name is; NULL if none. */

@@ -1,19 +1,20 @@
 /*
  * manual_ops.c - intakectl add, receive and withdraw: files added by
- * hand, paper summaries, withdrawals (manual.h)
+ * hand, paper summaries, withdrawals; the sweep after assign and
+ * reprocess (manual.h)
  *
  * The durable order of each operation is written where it happens; it
  * is process.c's: files, then one transaction, then (withdraw) the move
  * aside of a file the database no longer counts.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "decide.h"
 #include "filing.h"
+#include "log.h"
 #include "manual.h"
 #include "pipeline.h"
 #include "reply.h"
@@ -43,22 +44,6 @@ manual_time_text(const struct intake_config *cfg, int64_t t)
 	return g_date_time_format(dt, "%Y-%m-%d %H:%M");
 }
 
-static void manual_request_error(GError **error, const char *fmt, ...)
-	G_GNUC_PRINTF(2, 3);
-
-static void
-manual_request_error(GError **error, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	g_set_error_literal(error, INTAKE_ERROR, INTAKE_ERROR_CONFIG, msg);
-	g_free(msg);
-}
-
 static const char *
 manual_state_text(enum item_state s)
 {
@@ -72,12 +57,10 @@ manual_rcpt(const struct intake_config *cfg, struct store *st,
 	    const struct unit *u, char **rcpt_r, GError **error)
 {
 	*rcpt_r = NULL;
-	if (cfg->smtp_from == NULL || cfg->smtp_from_addr == NULL) {
-		manual_request_error(error, "%s",
-				     "--notify: this intake sends no mail "
-				     "(no [smtp] in its configuration)");
-		return false;
-	}
+	if (cfg->smtp_from == NULL || cfg->smtp_from_addr == NULL)
+		return intake_fail(error, INTAKE_ERROR_CONFIG, "%s",
+				   "--notify: this intake sends no mail "
+				   "(no [smtp] in its configuration)");
 	for (char **a = u->addresses; *a != NULL; a++) {
 		if (reply_address_ok(*a)) {
 			*rcpt_r = g_strdup(*a);
@@ -89,10 +72,10 @@ manual_rcpt(const struct intake_config *cfg, struct store *st,
 	if (*rcpt_r != NULL && !reply_address_ok(*rcpt_r))
 		g_clear_pointer(rcpt_r, g_free);
 	if (*rcpt_r == NULL)
-		manual_request_error(error,
-				     "%s has no address to notify: list one "
-				     "under addresses in the units file, or "
-				     "leave out --notify", u->name);
+		return intake_fail(error, INTAKE_ERROR_CONFIG,
+				   "%s has no address to notify: list one "
+				   "under addresses in the units file, or "
+				   "leave out --notify", u->name);
 	return *rcpt_r != NULL;
 }
 
@@ -215,32 +198,26 @@ manual_load_link(struct manual_add *a, int64_t id, GError **error)
 		if (err != NULL)
 			g_propagate_error(error, err);
 		else
-			manual_request_error(error, "no item %" G_GINT64_FORMAT,
-					     id);
+			(void)intake_fail(error, INTAKE_ERROR_CONFIG,
+					  "no item %" G_GINT64_FORMAT, id);
 		return false;
 	}
-	if (a->link->type != ITEM_LINK) {
-		manual_request_error(error,
-				     "item %" G_GINT64_FORMAT " is a %s, not a "
-				     "large-file link", id,
-				     item_type_name(a->link->type));
-		return false;
-	}
-	if (g_strcmp0(a->link->unit, a->unit->name) != 0) {
-		manual_request_error(error,
-				     "item %" G_GINT64_FORMAT " belongs to %s, "
-				     "not to %s", id,
-				     a->link->unit ? a->link->unit
-						   : "no unit yet",
-				     a->unit->name);
-		return false;
-	}
-	if (a->link->state != ITEM_ACTIVE) {
-		manual_request_error(error,
-				     "link %" G_GINT64_FORMAT " is %s already",
-				     id, manual_state_text(a->link->state));
-		return false;
-	}
+	if (a->link->type != ITEM_LINK)
+		return intake_fail(error, INTAKE_ERROR_CONFIG,
+				   "item %" G_GINT64_FORMAT " is a %s, not a "
+				   "large-file link", id,
+				   item_type_name(a->link->type));
+	if (g_strcmp0(a->link->unit, a->unit->name) != 0)
+		return intake_fail(error, INTAKE_ERROR_CONFIG,
+				   "item %" G_GINT64_FORMAT " belongs to %s, "
+				   "not to %s", id,
+				   a->link->unit ? a->link->unit
+						 : "no unit yet",
+				   a->unit->name);
+	if (a->link->state != ITEM_ACTIVE)
+		return intake_fail(error, INTAKE_ERROR_CONFIG,
+				   "link %" G_GINT64_FORMAT " is %s already",
+				   id, manual_state_text(a->link->state));
 	if (a->link->message != 0) {
 		a->orig = store_message_get(a->st, a->link->message, &err);
 		if (err != NULL) {
@@ -439,15 +416,13 @@ manual_add(const struct intake_config *cfg, struct store *st,
 	a.st = st;
 	a.req = req;
 	a.unit = manual_find_unit(cfg, req->unit);
-	if (a.unit == NULL) {
-		manual_request_error(error, "no unit \"%s\" in %s", req->unit,
-				     cfg->units_file);
-		return false;
-	}
-	if (files == NULL || files[0] == NULL) {
-		manual_request_error(error, "%s", "no file to add");
-		return false;
-	}
+	if (a.unit == NULL)
+		return intake_fail(error, INTAKE_ERROR_CONFIG,
+				   "no unit \"%s\" in %s", req->unit,
+				   cfg->units_file);
+	if (files == NULL || files[0] == NULL)
+		return intake_fail(error, INTAKE_ERROR_CONFIG, "%s",
+				   "no file to add");
 	a.items = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)check_item_free);
 	a.placed = g_ptr_array_new_with_free_func(g_free);
@@ -511,11 +486,10 @@ manual_receive_paper(const struct intake_config *cfg, struct store *st,
 	int lock;
 
 	*result_r = NULL;
-	if (u == NULL) {
-		manual_request_error(error, "no unit \"%s\" in %s", req->unit,
-				     cfg->units_file);
-		return false;
-	}
+	if (u == NULL)
+		return intake_fail(error, INTAKE_ERROR_CONFIG,
+				   "no unit \"%s\" in %s", req->unit,
+				   cfg->units_file);
 	items = g_ptr_array_new_with_free_func((GDestroyNotify)store_item_free);
 	it = g_new0(struct store_item, 1);
 	g_ptr_array_add(items, it);
@@ -603,29 +577,29 @@ manual_withdraw(const struct intake_config *cfg, struct store *st,
 		if (err != NULL)
 			g_propagate_error(error, err);
 		else
-			manual_request_error(error, "no item %" G_GINT64_FORMAT,
-					     id);
+			(void)intake_fail(error, INTAKE_ERROR_CONFIG,
+					  "no item %" G_GINT64_FORMAT, id);
 		goto out;
 	}
 	if (it->state == ITEM_REPLACED) {
-		manual_request_error(error,
-				     "item %" G_GINT64_FORMAT " (%s) was "
-				     "replaced already: nothing to withdraw",
-				     id, it->name);
+		(void)intake_fail(error, INTAKE_ERROR_CONFIG,
+				  "item %" G_GINT64_FORMAT " (%s) was "
+				  "replaced already: nothing to withdraw",
+				  id, it->name);
 		goto out;
 	}
 	if (it->state == ITEM_WITHDRAWN &&
 	    (it->path == NULL || manual_is_aside(it->path))) {
-		manual_request_error(error,
-				     "item %" G_GINT64_FORMAT " (%s) is "
-				     "withdrawn already", id, it->name);
+		(void)intake_fail(error, INTAKE_ERROR_CONFIG,
+				  "item %" G_GINT64_FORMAT " (%s) is "
+				  "withdrawn already", id, it->name);
 		goto out;
 	}
 	if (it->state == ITEM_ACTIVE && !it->accepted) {
-		manual_request_error(error,
-				     "item %" G_GINT64_FORMAT " (%s) was not "
-				     "accepted: nothing to withdraw", id,
-				     it->name);
+		(void)intake_fail(error, INTAKE_ERROR_CONFIG,
+				  "item %" G_GINT64_FORMAT " (%s) was not "
+				  "accepted: nothing to withdraw", id,
+				  it->name);
 		goto out;
 	}
 	if (it->state == ITEM_ACTIVE) {
@@ -673,4 +647,47 @@ out:
 	else
 		store_item_free(it);
 	return ok;
+}
+
+/* ---- after assign and reprocess ---- */
+
+/*
+ * Under the process lock, as pipeline_recover(): nobody files now, so
+ * every file under units/ that no committed item owns is a left-over.
+ * An item whose move into .withdrawn/ was cut short (a crash in step 3)
+ * would have its moved file taken for one: then nothing is removed, and
+ * intaked's start-up recovery finishes the move first.
+ */
+int
+manual_sweep(const struct intake_config *cfg, struct store *st,
+	     GError **error)
+{
+	GPtrArray *unsettled = NULL;
+	GHashTable *known = NULL;
+	int removed = -1;
+	int lock = pipeline_lock(cfg, error);
+
+	if (lock < 0)
+		return -1;
+	unsettled = store_items_not_aside(st, error);
+	if (unsettled == NULL)
+		goto out;
+	if (unsettled->len > 0) {
+		log_warn("%u replaced or withdrawn file(s) not yet moved "
+			 "aside: left-over files are removed when intaked "
+			 "next starts", unsettled->len);
+		removed = 0;
+		goto out;
+	}
+	known = store_known_paths(st, error);
+	if (known == NULL)
+		goto out;
+	removed = filing_cleanup(cfg->state_dir, known, error);
+out:
+	if (known != NULL)
+		g_hash_table_unref(known);
+	if (unsettled != NULL)
+		g_ptr_array_unref(unsettled);
+	close(lock);
+	return removed;
 }

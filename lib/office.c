@@ -77,26 +77,6 @@ office_add_int(JsonBuilder *b, const char *key, int64_t value)
 
 /* The unit's latest submission and how many it sent. */
 static bool
-office_unit_messages(struct store *st, const char *unit, int64_t *last_r,
-		     GError **error)
-{
-	sqlite3_stmt *stmt = store_prepare(
-		st,
-		"SELECT MAX(arrived) FROM messages WHERE unit=? AND"
-		" kind='submission'",
-		error);
-
-	*last_r = 0;
-	if (stmt == NULL)
-		return false;
-	sqlite3_bind_text(stmt, 1, unit, -1, SQLITE_STATIC);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		*last_r = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return true;
-}
-
-static bool
 office_count(struct store *st, const char *sql, int64_t *n_r, GError **error)
 {
 	sqlite3_stmt *stmt = store_prepare(st, sql, error);
@@ -175,7 +155,7 @@ office_status(const struct intake_config *cfg, struct store *st, bool json,
 		size_t n;
 
 		if (!store_dossier(st, u->name, &d, error) ||
-		    !office_unit_messages(st, u->name, &last, error))
+		    !store_unit_last_received(st, u->name, &last, error))
 			return false;
 		s = rules_unit_status(&cfg->rules, &d, &missing);
 		counts[s]++;
@@ -330,15 +310,21 @@ office_item_line(GString *out, const char *indent,
 	g_string_append_c(out, '\n');
 }
 
+/* A duplicate is recorded bare (no kind, sender, subject): it shows its
+ * original's. */
 bool
 office_messages(const struct intake_config *cfg, struct store *st,
 		const char *state, bool json, GString *out, GError **error)
 {
 	sqlite3_stmt *stmt = store_prepare(
 		st,
-		"SELECT m.id, m.message_id, m.from_addr, m.subject, m.arrived,"
-		" m.unit, m.state, m.kind, m.verdict, m.error, m.untrusted_from,"
+		"SELECT m.id, COALESCE(m.message_id, d.message_id),"
+		" COALESCE(m.from_addr, d.from_addr),"
+		" COALESCE(m.subject, d.subject), m.arrived,"
+		" m.unit, m.state, COALESCE(m.kind, d.kind), m.verdict, m.error,"
+		" MAX(m.untrusted_from, COALESCE(d.untrusted_from, 0)),"
 		" o.state, o.rcpt, o.last_error FROM messages m"
+		" LEFT JOIN messages d ON d.id=m.duplicate_of"
 		" LEFT JOIN outbox o ON o.id=(SELECT MAX(id) FROM outbox"
 		" WHERE message=m.id AND kind='reply')"
 		" WHERE ?1 IS NULL OR m.state=?1 ORDER BY m.id",

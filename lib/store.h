@@ -310,8 +310,8 @@ bool store_unit_set_reminded(struct store *st, const char *unit,
 /* The newest created time of outbox mail of a kind ("digest"), or 0. */
 bool store_outbox_last_of_kind(struct store *st, const char *kind,
 			       int64_t *created_r, GError **error);
-/* The arrival of the unit's latest submission or item added by hand,
- * or 0. */
+/* The latest received time of the unit's active items, mailed or entered
+ * by hand (add, receive --paper), or 0. */
 bool store_unit_last_received(struct store *st, const char *unit,
 			      int64_t *last_r, GError **error);
 /* Counts for the office's report and digest. */

@@ -149,11 +149,8 @@ store_unit_last_received(struct store *st, const char *unit, int64_t *last_r,
 {
 	sqlite3_stmt *stmt = store_prepare(
 		st,
-		"SELECT COALESCE(MAX(t), 0) FROM ("
-		" SELECT MAX(arrived) AS t FROM messages WHERE unit=?1"
-		" AND kind='submission' AND state='processed'"
-		" UNION ALL SELECT MAX(received) FROM items WHERE unit=?1"
-		" AND message IS NULL)",
+		"SELECT COALESCE(MAX(received), 0) FROM items"
+		" WHERE unit=? AND state='active'",
 		error);
 	int rc;
 

@@ -392,13 +392,30 @@ def man_pages_match_binaries():
         cmd_tags[t.split()[0]] = t
     suite.check("man.intakectl.commands_found", len(commands) >= 7, out)
     suite.eq("man.intakectl.commands", sorted(cmd_tags), sorted(commands))
-    missing = []
+    # intakectl --help: each command's line (and the line below it)
+    listed, cur = {}, None
+    for line in out.splitlines():
+        m = re.match(r"^  (\w+)\s", line)
+        if m:
+            cur = m.group(1)
+            listed[cur] = line
+        elif cur is not None and line.startswith("   "):
+            listed[cur] += line
+    missing, unlisted, usage = [], [], []
     for c in sorted(commands):
         rc, out, err = run([INTAKECTL, c, "--help"])
         for o in help_options(out) - {"--help", "-h"}:
             if o not in cmd_tags.get(c, ""):
                 missing.append("%s %s" % (c, o))
+            if o not in listed.get(c, ""):
+                unlisted.append("%s %s" % (c, o))
+        # "intakectl add [OPTION…] UNIT FILE...", the command named once
+        first = out.split("\n\n", 1)[0].split()
+        if first[1:3] != ["intakectl", c] or first.count(c) != 1:
+            usage.append(" ".join(first))
     suite.eq("man.intakectl.command_options", missing, [])
+    suite.eq("help.intakectl.command_options", unlisted, [])
+    suite.eq("help.intakectl.usage_lines", usage, [])
 
 
 def readme_tables():

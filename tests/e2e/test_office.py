@@ -11,13 +11,15 @@ import json
 import os
 import pty
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from harness import INTAKECTL, Suite           # noqa: E402
-from intake import UNITS                       # noqa: E402
+from intake import UNITS, Intake               # noqa: E402
 from mail import plain, submission             # noqa: E402
 from world import World, fixtures, unique_jpegs  # noqa: E402
 
@@ -511,6 +513,153 @@ def reprocess_replies_only_when_the_verdict_changes():
     suite.eq("stricter.replies", len(w.replies()), 3 + len(changed))
     st = w.intake.unit_status(QZ)
     suite.eq("stricter.qz_kept", st["photos"], 1)
+
+
+def bare():
+    """An instance with an empty Maildir and an SMTP server it never needs:
+    intakectl import, assign and reprocess run without servers (replies
+    are only queued)."""
+    d = tempfile.mkdtemp(prefix="intake-e2e-")
+    suite.cleanup(lambda: shutil.rmtree(d, ignore_errors=True))
+    md = os.path.join(d, "Maildir")
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(md, sub))
+    it = Intake(os.path.join(d, "intake"), mailbox_url="maildir:" + md,
+                smtp_url="smtp://127.0.0.1:9",
+                campaign={"digest_to": None})
+    it.dir_eml = d
+    return it
+
+
+def import_raw(it, name, raw):
+    path = os.path.join(it.dir_eml, name)
+    with open(path, "wb") as f:
+        f.write(raw)
+    return it.ctl("import", path)
+
+
+def ctl_out(r):
+    return r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+
+
+def outbox_rows(it):
+    db = it.db()
+    try:
+        return db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+    finally:
+        db.close()
+
+
+@suite.test
+def a_duplicate_is_never_processed_again():
+    fx = fixtures()
+    it = bare()
+    raw = submission("fz@fuzhou.example.cn", "福州市市场监督管理局质量月活动总结",
+                     "图1：启动仪式", [("总结.pdf", fx["summary.pdf"]),
+                                   ("IMG_1.jpg", photos()[0])])
+    import_raw(it, "a.eml", raw)
+    r = import_raw(it, "again.eml", raw)
+    suite.check("dup.imported", b"duplicate" in r.stdout, r.stdout)
+    msgs = {m["id"]: m for m in it.messages()}
+    orig, dup = msgs[1], msgs[2]
+    suite.eq("dup.verdict", dup["verdict"], "duplicate")
+    # every field but unit is the original's (DESIGN §6: only unit is null)
+    for k in ("kind", "message_id", "from", "subject"):
+        suite.eq("dup.json_" + k, dup[k], orig[k])
+    suite.eq("dup.json_kind_value", dup["kind"], "submission")
+    text = it.ctl("messages").stdout.decode()
+    suite.check("dup.text_kind", "submission/duplicate" in text, text)
+    replies = outbox_rows(it)
+    files = it.unit_files(FZ, "图片")
+
+    r = it.ctl("reprocess", "2", check=False)
+    suite.eq("dup.reprocess_exit", r.returncode, 2)
+    suite.check("dup.reprocess_says", "message 2 is a copy of message 1: "
+                "reprocess 1 instead" in ctl_out(r), ctl_out(r))
+    r = it.ctl("assign", "2", XM, check=False)
+    suite.eq("dup.assign_exit", r.returncode, 2)
+    suite.check("dup.assign_says", "message 2 is a copy of message 1: "
+                "assign 1 instead" in ctl_out(r), ctl_out(r))
+    after = {m["id"]: m for m in it.messages()}
+    suite.eq("dup.untouched", (after[2]["verdict"], after[2]["items"],
+                               after[2]["unit"]), ("duplicate", [], None))
+    suite.eq("dup.no_reply", outbox_rows(it), replies)
+    suite.eq("dup.files", it.unit_files(FZ, "图片"), files)
+    suite.eq("dup.xm_nothing", it.unit_files(XM, "图片"), [])
+
+    # an id that does not exist is a usage error, as withdraw's is
+    for args in (("reprocess", "999"), ("assign", "999", XM)):
+        r = it.ctl(*args, check=False)
+        suite.eq("missing.%s_exit" % args[0], r.returncode, 2)
+        suite.check("missing.%s_says" % args[0],
+                    "no message 999" in ctl_out(r), ctl_out(r))
+    suite.eq("missing.nothing_queued", outbox_rows(it), replies)
+
+
+@suite.test
+def assign_moves_the_files_with_the_message():
+    fx = fixtures()
+    it = bare()
+    p = photos()
+    import_raw(it, "a.eml", submission(
+        "fz@fuzhou.example.cn", "福州市市场监督管理局质量月活动总结",
+        "图1：启动仪式", [("总结.pdf", fx["summary.pdf"]), ("IMG_1.jpg", p[0])]))
+    suite.eq("filed.fz", len(it.unit_files(FZ, "图片")), 1)
+    it.ctl("assign", "1", XM)
+    suite.eq("assign.old_folder", it.unit_files(FZ, "图片"), [])
+    suite.eq("assign.old_summary", it.unit_files(FZ, "总结"), [])
+    suite.eq("assign.new_folder", len(it.unit_files(XM, "图片")), 1)
+    show = json.loads(it.ctl("show", FZ, "--json").stdout)
+    suite.eq("assign.old_show", show["items"], [])
+    # every file under units/ is one an item owns
+    db = it.db()
+    known = {r[0] for r in db.execute("SELECT path FROM items WHERE path IS NOT NULL")}
+    db.close()
+    on_disk = set()
+    for root, _, names in os.walk(os.path.join(it.state_dir, "units")):
+        for n in names:
+            on_disk.add(os.path.relpath(os.path.join(root, n), it.state_dir))
+    suite.eq("assign.no_orphans", on_disk - known, set())
+    # reprocess after a change of units keeps it there and leaves no orphans
+    it.ctl("reprocess", "1")
+    suite.eq("reprocess.new_folder", len(it.unit_files(XM, "图片")), 1)
+    suite.eq("reprocess.old_folder", it.unit_files(FZ, "图片"), [])
+
+
+@suite.test
+def last_received_counts_items_entered_by_hand():
+    it = bare()
+    it.ctl("receive", ND, "summary", "--paper", "--received", "2022-10-09 10:00")
+    path = os.path.join(it.dir_eml, "IMG_9001.jpg")
+    with open(path, "wb") as f:
+        f.write(photos()[1])
+    it.ctl("add", LY, path, "--received", "2022-09-30 08:30")
+    st = {u["name"]: u for u in it.status()["units"]}
+    suite.eq("last.paper", st[ND]["last_received"], "2022-10-09T10:00:00+08:00")
+    suite.eq("last.added", st[LY]["last_received"], "2022-09-30T08:30:00+08:00")
+    suite.eq("last.none", st[PINGTAN]["last_received"], None)
+    text = it.ctl("status").stdout.decode()
+    line = [l for l in text.splitlines() if ND in l]
+    suite.check("last.text", line and "最近 2022-10-09 10:00" in line[0], line)
+    # a withdrawn item no longer counts
+    added = [i for i in json.loads(it.ctl("show", LY, "--json").stdout)["items"]]
+    it.ctl("withdraw", str(added[0]["id"]))
+    suite.eq("last.withdrawn", it.unit_status(LY)["last_received"], None)
+
+
+
+@suite.test
+def no_password_needed():
+    """intakectl never logs in: a password_file that is gone is no error
+    (man intakectl, NOTES)."""
+    it = bare()
+    it.imap = ("intake", "secret")
+    it.write_config()
+    os.remove(os.path.join(it.dir, "imap.secret"))
+    r = it.ctl("status", "--json", check=False)
+    suite.eq("nopw.status", (r.returncode, r.stderr), (0, b""))
+    r = it.ctl("import", "/nonexistent.eml", check=False)
+    suite.eq("nopw.import_missing_exit", r.returncode, 1)
 
 
 suite.main()
