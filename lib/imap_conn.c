@@ -12,7 +12,10 @@
  * Every server line passes through the header callback: the last tagged
  * NO or BAD and the last untagged NO/BAD/BYE are kept (bounded,
  * sanitised) for error messages, EXISTS and EXPUNGE keep the message
- * count.  The untagged lines of a custom command also arrive as the body:
+ * count.  A header literal (UID FETCH n BODY.PEEK[HEADER], which curl
+ * cannot read as a literal for a custom command) is taken from this
+ * stream by its announced length.  The untagged lines of a custom
+ * command also arrive as the body:
  * they are split into lines (at most IMAPPARSE_MAX_LINE) for the
  * caller's line function.
  *
@@ -90,9 +93,26 @@ imap_server_line(struct imap_conn *im, const char *line, size_t len)
 	}
 }
 
+/* The FETCH line that announces the header literal being captured. */
+static void
+imap_literal_line(struct imap_conn *im, const char *line, size_t len)
+{
+	uint32_t uid;
+	uint64_t size;
+
+	if (im->literal == NULL || im->literal_seen ||
+	    !imapparse_header_literal(line, len, &uid, &size) ||
+	    (uid != 0 && uid != im->literal_uid))
+		return;
+	im->literal_seen = true;
+	im->literal_size = size;
+	im->literal_left = size;
+}
+
 /* Every line the server sends; curl gives them one at a time, but this
  * does not rely on it.  Lines are parsed up to IMAP_CONN_HEADER_LINE bytes
- * (the longer ones carry nothing we read from this stream). */
+ * (the longer ones carry nothing we read from this stream).  The bytes of
+ * a header literal being captured are the literal's, not lines. */
 static size_t
 imap_header_cb(char *buf, size_t size, size_t nitems, void *arg)
 {
@@ -100,15 +120,31 @@ imap_header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	size_t len = size * nitems;
 
 	for (size_t i = 0; i < len;) {
-		const char *nl = memchr(buf + i, '\n', len - i);
-		size_t n = nl ? (size_t)(nl - (buf + i)) + 1 : len - i;
+		const char *nl;
+		size_t n;
 
+		if (im->literal_left > 0) {
+			/* the literal's bytes, whatever lines they make */
+			n = (size_t)MIN(im->literal_left, (uint64_t)(len - i));
+			if (im->literal != NULL &&
+			    im->literal->len < im->literal_max)
+				g_byte_array_append(
+					im->literal, (const guint8 *)buf + i,
+					(guint)MIN(n, im->literal_max -
+							  im->literal->len));
+			im->literal_left -= n;
+			i += n;
+			continue;
+		}
+		nl = memchr(buf + i, '\n', len - i);
+		n = nl ? (size_t)(nl - (buf + i)) + 1 : len - i;
 		if (im->hline->len < IMAP_CONN_HEADER_LINE)
 			g_string_append_len(im->hline, buf + i,
 					    MIN(n, IMAP_CONN_HEADER_LINE -
 						       im->hline->len));
 		if (nl != NULL) {
 			imap_server_line(im, im->hline->str, im->hline->len);
+			imap_literal_line(im, im->hline->str, im->hline->len);
 			g_string_truncate(im->hline, 0);
 		}
 		i += n;
@@ -314,6 +350,12 @@ imap_reset_request(struct imap_conn *im)
 	im->status[0] = '\0';
 	im->code[0] = '\0';
 	im->received = 0;
+	im->literal = NULL;
+	im->literal_max = 0;
+	im->literal_uid = 0;
+	im->literal_seen = false;
+	im->literal_size = 0;
+	im->literal_left = 0;
 }
 
 /* One curl_easy_perform(); new_conn_r says whether it connected anew. */
@@ -329,16 +371,24 @@ imap_perform(struct imap_conn *im, const struct imap_conn_req *req,
 	im->line_ctx = req->ctx;
 	im->sink = req->sink;
 	im->sink_ctx = req->sink_ctx;
+	im->literal = req->literal;
+	im->literal_max = req->literal_max;
+	im->literal_uid = req->literal_uid;
+	curl_easy_setopt(im->curl, CURLOPT_FORBID_REUSE,
+			 req->forbid_reuse ? 1L : 0L);
 	curl_easy_setopt(im->curl, CURLOPT_URL, req->url);
 	curl_easy_setopt(im->curl, CURLOPT_CUSTOMREQUEST, req->command);
 	curl_easy_setopt(im->curl, CURLOPT_WRITEFUNCTION,
 			 req->sink ? imap_sink_cb : imap_lines_cb);
 	rc = curl_easy_perform(im->curl);
+	/* the caller's array; what came (literal_seen, _size, _left) stays
+	 * for the caller to read */
+	im->literal = NULL;
 	curl_easy_getinfo(im->curl, CURLINFO_NUM_CONNECTS, &connects);
 	*new_conn_r = connects > 0;
 	if (connects > 0)
 		im->identified = false;
-	if (rc != CURLE_OK)
+	if (rc != CURLE_OK || req->forbid_reuse)
 		im->handshake_needed = true;
 	return rc;
 }
@@ -407,7 +457,7 @@ imap_handshake(struct imap_conn *im, GError **error)
 static bool
 imap_retryable(const struct imap_conn *im, CURLcode rc, bool new_conn)
 {
-	if (im->cb_error != NULL || im->received > 0)
+	if (im->cb_error != NULL || im->received > 0 || im->literal_seen)
 		return false;
 	if (!new_conn)
 		return rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||

@@ -55,6 +55,15 @@ struct imap_conn {
 	char status[4];     /* its NO/BAD */
 	char code[32];      /* its response code, "TRYCREATE" */
 	char *untagged_no;  /* last "* NO/BAD/BYE", sanitised */
+
+	/* a header literal being captured (imap_conn_req.literal) */
+	GByteArray *literal;
+	size_t literal_max;     /* bytes appended at most */
+	uint32_t literal_uid;
+	bool literal_seen;      /* its FETCH line came */
+	uint64_t literal_size;  /* as announced */
+	uint64_t literal_left;  /* not yet read: >0 after the request means
+				   the response ended inside the literal */
 };
 
 /* A request: a custom command (lines to on_line) or a download (sink). */
@@ -65,6 +74,16 @@ struct imap_conn_req {
 	void *ctx;
 	source_sink_fn sink;
 	void *sink_ctx;
+	/* A custom UID FETCH of BODY.PEEK[HEADER]: libcurl cannot read the
+	 * literal of a custom command, it passes its lines to the header
+	 * stream, where the literal announced for literal_uid (see
+	 * imapparse_header_literal) is appended to literal, at most
+	 * literal_max bytes.  Its lines are not taken as server lines. */
+	GByteArray *literal;
+	size_t literal_max;
+	uint32_t literal_uid;
+	/* close the connection after this request */
+	bool forbid_reuse;
 };
 
 /* Parses cfg->mailbox_url and sets up the handle; connects nothing. */

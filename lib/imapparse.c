@@ -277,6 +277,40 @@ fail:
 }
 
 bool
+imapparse_header_literal(const char *line, size_t len, uint32_t *uid_r,
+			 uint64_t *size_r)
+{
+	struct imapparse_fetch f;
+	struct scan sc;
+	unsigned seen = 0;
+	uint64_t origin;
+	bool ok = false;
+
+	memset(&f, 0, sizeof(f));
+	if (!scan_init(&sc, line, len) || !scan_untagged(&sc) ||
+	    !scan_nz32(&sc, &f.seq) || !scan_word(&sc, " FETCH ("))
+		goto out;
+	/* items before it: UID and, from a server that reports them, FLAGS
+	 * or MODSEQ */
+	while (!scan_word(&sc, "BODY[HEADER]")) {
+		if (!scan_fetch_item(&sc, &f, &seen) || !scan_char(&sc, ' '))
+			goto out;
+	}
+	if (scan_char(&sc, '<') &&
+	    (!scan_number(&sc, UINT32_MAX, &origin) || !scan_char(&sc, '>')))
+		goto out;
+	if (!scan_word(&sc, " {") ||
+	    !scan_number(&sc, IMAPPARSE_MAX_LITERAL, size_r) ||
+	    !scan_char(&sc, '}') || !scan_eof(&sc))
+		goto out;
+	*uid_r = f.uid;
+	ok = true;
+out:
+	imapparse_fetch_clear(&f);
+	return ok;
+}
+
+bool
 imapparse_is_fetch(const char *line, size_t len)
 {
 	struct scan sc;

@@ -51,6 +51,18 @@ bool imapparse_fetch(const char *line, size_t len,
 		     struct imapparse_fetch *fetch_r);
 void imapparse_fetch_clear(struct imapparse_fetch *fetch);
 
+/* Largest literal imapparse_header_literal() accepts. */
+#define IMAPPARSE_MAX_LITERAL (1024 * 1024 * 1024)
+
+/* "* 3 FETCH (UID 7 BODY[HEADER]<0> {342}": the line that announces the
+ * header block of a message (UID FETCH n BODY.PEEK[HEADER]<o.n>) as a
+ * literal.  UID, FLAGS and MODSEQ may come before it; the origin "<o>"
+ * is optional; the literal must end the line.  *uid_r is 0 when the line
+ * has no UID.  False for anything else (a quoted string or NIL instead
+ * of a literal, other items, a literal over IMAPPARSE_MAX_LITERAL). */
+bool imapparse_header_literal(const char *line, size_t len, uint32_t *uid_r,
+			      uint64_t *size_r);
+
 /* Whether line is an untagged "* n FETCH" (so that a caller can tell a
  * FETCH it cannot parse from other untagged data). */
 bool imapparse_is_fetch(const char *line, size_t len);

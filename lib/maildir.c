@@ -12,7 +12,9 @@
  *
  * fetch() streams the file in INTAKE_IO_BLOCK blocks, refusing one larger
  * than [limits] max_message_bytes.  Reading changes nothing, so
- * restore_seen() does nothing.
+ * restore_seen() does nothing.  fetch_header() reads the header block
+ * (up to max_header_bytes) of a file too large to fetch; present() looks
+ * keys up as fetch() would.
  *
  * mark(): "flag" adds the Maildir F flag (\Flagged) by renaming the file
  * into cur/ (a Maildir has no per-message keywords, so the keyword of
@@ -34,6 +36,7 @@
 #include "config.h"
 #include "imapparse.h"
 #include "source.h"
+#include "toolarge.h"
 
 /* More files than this in one Maildir is refused rather than listed. */
 #define MAILDIR_MAX_MESSAGES 1000000
@@ -292,6 +295,32 @@ maildir_find(struct maildir *md, const char *key, GError **error)
 	return NULL;
 }
 
+/* Opens the message of key for reading: its descriptor, or -1; *rel_r
+ * is where it is (for messages), NULL when it was not found. */
+static int
+maildir_open_key(struct source *src, const char *key, char **rel_r,
+		 GError **error)
+{
+	struct maildir *md = maildir_get(src);
+	int fd;
+
+	*rel_r = NULL;
+	if (md == NULL || md->dirfd < 0) {
+		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
+			    "maildir source is not open");
+		return -1;
+	}
+	*rel_r = maildir_find(md, key, error);
+	if (*rel_r == NULL)
+		return -1;
+	fd = openat(md->dirfd, *rel_r, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
+			    "maildir %s/%s: %s", md->path, *rel_r,
+			    g_strerror(errno));
+	return fd;
+}
+
 static bool
 maildir_fetch(struct source *src, const struct source_msg *msg,
 	      source_sink_fn sink, void *ctx, GError **error)
@@ -305,16 +334,10 @@ maildir_fetch(struct source *src, const struct source_msg *msg,
 	bool ok = false;
 	int fd = -1;
 
-	if (md == NULL || md->dirfd < 0) {
-		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
-			    "maildir source is not open");
+	fd = maildir_open_key(src, msg->key, &rel, error);
+	if (fd < 0)
 		return false;
-	}
-	rel = maildir_find(md, msg->key, error);
-	if (rel == NULL)
-		return false;
-	fd = openat(md->dirfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
+	if (fstat(fd, &st) < 0) {
 		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
 			    "maildir %s/%s: %s", md->path, rel,
 			    g_strerror(errno));
@@ -363,6 +386,78 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return ok;
+}
+
+/* The file's header block, read up to its empty line or max_header_bytes
+ * (toolarge_header_len says where it ends). */
+static bool
+maildir_fetch_header(struct source *src, const struct source_msg *msg,
+		     GByteArray *header, GError **error)
+{
+	struct maildir *md = maildir_get(src);
+	uint64_t max = src->cfg->limits.max_header_bytes;
+	g_autofree char *rel = NULL;
+	size_t start = header->len;
+	bool complete = false;
+	bool ok = false;
+	int fd = -1;
+
+	fd = maildir_open_key(src, msg->key, &rel, error);
+	if (fd < 0)
+		return false;
+	while (!complete && header->len - start < max) {
+		guint8 buf[4096];
+		size_t want = (size_t)MIN((uint64_t)sizeof(buf),
+					  max - (header->len - start));
+		ssize_t n = read(fd, buf, want);
+		size_t end;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
+				    "maildir %s/%s: %s", md->path, rel,
+				    g_strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		g_byte_array_append(header, buf, (guint)n);
+		end = toolarge_header_len(header->data + start,
+					  header->len - start, &complete);
+		if (complete)
+			g_byte_array_set_size(header, (guint)(start + end));
+	}
+	ok = true;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* Each key looked up as fetch() would find it. */
+static bool
+maildir_present(struct source *src, GPtrArray *keys, GHashTable **present_r,
+		GError **error)
+{
+	struct maildir *md = maildir_get(src);
+	g_autoptr(GHashTable) present = NULL;
+
+	if (md == NULL || md->dirfd < 0) {
+		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
+			    "maildir source is not open");
+		return false;
+	}
+	present = g_hash_table_new(g_str_hash, g_str_equal);
+	for (guint i = 0; i < keys->len; i++) {
+		char *key = g_ptr_array_index(keys, i);
+		g_autofree char *rel = maildir_find(md, key, NULL);
+
+		if (rel != NULL)
+			g_hash_table_add(present, key);
+	}
+	*present_r = g_steal_pointer(&present);
+	return true;
 }
 
 static bool
@@ -482,6 +577,8 @@ const struct source_ops maildir_source_ops = {
 	.open = maildir_open,
 	.list = maildir_list,
 	.fetch = maildir_fetch,
+	.fetch_header = maildir_fetch_header,
+	.present = maildir_present,
 	.restore_seen = maildir_restore_seen,
 	.mark = maildir_mark,
 	.close = maildir_close,

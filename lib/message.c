@@ -927,3 +927,44 @@ out:
 		close(fd);
 	return msg;
 }
+
+struct message *
+message_parse_header(const void *data, size_t len, GError **error)
+{
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeParserOptions *opts;
+	GMimeMessage *m;
+	GMimeObject *body;
+	struct message *msg = NULL;
+
+	message_init();
+	stream = g_mime_stream_mem_new_with_buffer(data, len);
+	parser = g_mime_parser_new_with_stream(stream);
+	opts = msg_parser_options();
+	m = g_mime_parser_construct_message(parser, opts);
+	if (m == NULL) {
+		g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_MESSAGE,
+			    "邮件头无法解析");
+		goto out;
+	}
+	msg = g_new0(struct message, 1);
+	msg->parts = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)msg_part_free);
+	msg_headers(msg, m);
+	body = g_mime_message_get_mime_part(m);
+	if (body != NULL && msg_is_type(body, "multipart", "report")) {
+		const char *rt = g_mime_object_get_content_type_parameter(
+			body, "report-type");
+
+		msg->is_report = rt != NULL &&
+				 g_ascii_strcasecmp(rt, "delivery-status") == 0;
+	}
+	msg->body_text = g_strdup("");
+	g_object_unref(m);
+out:
+	g_mime_parser_options_free(opts);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	return msg;
+}

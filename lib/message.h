@@ -84,6 +84,12 @@ struct message *message_parse(const char *raw_path, const char *work_dir,
 			      GError **error);
 void message_free(struct message *msg);
 
+/* A header block alone (a message too large to download: toolarge.c),
+ * given whole in memory: the header fields as message_parse() sets them;
+ * body_text is "", there are no parts. */
+struct message *message_parse_header(const void *data, size_t len,
+				     GError **error);
+
 /* One-time GMime set-up (idempotent).  message_parse() calls it. */
 void message_init(void);
 

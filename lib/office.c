@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "office.h"
+#include "reply.h"
 #include "rules.h"
 
 GTimeZone *
@@ -104,6 +105,57 @@ office_status_label(enum unit_status s)
 	return "未报送";
 }
 
+/* Messages too large to download (toolarge.c), as a "too_large" array:
+ * who sent what, when, how large, the unit when the header named one,
+ * whether the sender was answered. */
+static void
+office_too_large_json(JsonBuilder *b, const struct intake_config *cfg,
+		      const GPtrArray *notes)
+{
+	json_builder_set_member_name(b, "too_large");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < notes->len; i++) {
+		const struct store_too_large *n = g_ptr_array_index(notes, i);
+		g_autofree char *iso = office_time_iso(cfg, n->arrived);
+
+		json_builder_begin_object(b);
+		office_add_str(b, "from", n->from_addr);
+		office_add_str(b, "subject", n->subject);
+		office_add_int(b, "size", (int64_t)n->size);
+		office_add_str(b, "unit", n->unit);
+		office_add_str(b, "arrived", iso);
+		office_add_str(b, "message_id", n->message_id);
+		json_builder_set_member_name(b, "replied");
+		json_builder_add_boolean_value(b, n->reply_id != NULL);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+}
+
+/* One line each, under a heading. */
+static void
+office_too_large_text(GString *out, const struct intake_config *cfg,
+		      const GPtrArray *notes)
+{
+	if (notes->len == 0)
+		return;
+	g_string_append(out, "过大未下载、留在邮箱中的邮件（已在邮箱中处理并"
+			     "删除或移走的，自动不再列出）：\n");
+	for (guint i = 0; i < notes->len; i++) {
+		const struct store_too_large *n = g_ptr_array_index(notes, i);
+		g_autofree char *when = office_time_text(cfg, n->arrived);
+		char size[32];
+
+		reply_format_size(n->size, true, size, sizeof(size));
+		g_string_append_printf(
+			out, "  %s  %s  %s  %s  “%s”  %s\n", when, size,
+			n->unit ? n->unit : "单位不明",
+			n->from_addr ? n->from_addr : "发件人不明",
+			n->subject ? n->subject : "",
+			n->reply_id ? "已回复发件人" : "未回复");
+	}
+}
+
 bool
 office_status(const struct intake_config *cfg, struct store *st, bool json,
 	      GString *out, GError **error)
@@ -112,6 +164,7 @@ office_status(const struct intake_config *cfg, struct store *st, bool json,
 	g_autofree char *deadline = NULL;
 	int64_t unidentified = 0, failed = 0, failed_replies = 0;
 	int64_t expiring = 0, too_large = 0;
+	g_autoptr(GPtrArray) notes = NULL;
 	g_autofree char *expiring_sql = g_strdup_printf(
 		"SELECT COUNT(*) FROM items WHERE type='link' AND accepted=1"
 		" AND state='active' AND expires>0 AND expires<%" G_GINT64_FORMAT,
@@ -128,10 +181,12 @@ office_status(const struct intake_config *cfg, struct store *st, bool json,
 	    !office_count(st,
 			  "SELECT COUNT(*) FROM outbox WHERE state='failed'",
 			  &failed_replies, error) ||
-	    !office_count(st, expiring_sql, &expiring, error) ||
-	    !office_count(st, "SELECT COUNT(*) FROM too_large", &too_large,
-			  error))
+	    !office_count(st, expiring_sql, &expiring, error))
 		return false;
+	notes = store_too_large_list(st, NULL, NULL, error);
+	if (notes == NULL)
+		return false;
+	too_large = notes->len;
 	if (cfg->deadline != NULL)
 		deadline = g_date_time_format(cfg->deadline,
 					      "%Y-%m-%dT%H:%M:%S%:z");
@@ -212,6 +267,7 @@ office_status(const struct intake_config *cfg, struct store *st, bool json,
 	office_add_int(b, "failed_replies", failed_replies);
 	office_add_int(b, "links_expiring", expiring);
 	office_add_int(b, "too_large_messages", too_large);
+	office_too_large_json(b, cfg, notes);
 	json_builder_end_object(b);
 	if (json) {
 		office_json_out(b, out);
@@ -233,8 +289,9 @@ office_status(const struct intake_config *cfg, struct store *st, bool json,
 				       "链接 %" G_GINT64_FORMAT, expiring);
 	if (too_large)
 		g_string_append_printf(out, "；过大未下载、留在邮箱中的邮件 %"
-				       G_GINT64_FORMAT "（见日志）", too_large);
+				       G_GINT64_FORMAT, too_large);
 	g_string_append(out, "\n");
+	office_too_large_text(out, cfg, notes);
 	return true;
 }
 
@@ -427,6 +484,7 @@ office_show(const struct intake_config *cfg, struct store *st,
 	const struct unit *u = config_find_unit(cfg, unit);
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(GPtrArray) items = NULL;
+	g_autoptr(GPtrArray) notes = NULL;
 	g_autofree char *bounced = NULL, *learned = NULL;
 	int64_t reminded = 0;
 	const char *names[5];
@@ -457,6 +515,9 @@ office_show(const struct intake_config *cfg, struct store *st,
 	if (!store_unit_reminder_info(st, u->name, &reminded, &bounced, &learned,
 				      error))
 		return false;
+	notes = store_too_large_list(st, NULL, u->name, error);
+	if (notes == NULL)
+		return false;
 	if (!json) {
 		if (bounced != NULL)
 			g_string_append_printf(out, "退信地址（不再发送）：%s\n",
@@ -476,6 +537,7 @@ office_show(const struct intake_config *cfg, struct store *st,
 		}
 		for (unsigned i = 0; i < items->len; i++)
 			office_item_text(out, g_ptr_array_index(items, i));
+		office_too_large_text(out, cfg, notes);
 		return true;
 	}
 	json_builder_begin_object(b);
@@ -502,6 +564,7 @@ office_show(const struct intake_config *cfg, struct store *st,
 	for (unsigned i = 0; i < items->len; i++)
 		office_item_json(b, g_ptr_array_index(items, i));
 	json_builder_end_array(b);
+	office_too_large_json(b, cfg, notes);
 	json_builder_end_object(b);
 	office_json_out(b, out);
 	return true;

@@ -42,6 +42,7 @@
 #include "rawstore.h"
 #include "smtp.h"
 #include "source.h"
+#include "toolarge.h"
 #include "worker.h"
 
 char *
@@ -450,6 +451,8 @@ pipeline_fetch(const struct intake_config *cfg, struct store *st,
 		since = g_date_time_to_unix(cfg->start);
 	if (!src->ops->list(src, &cur, since, &msgs, error))
 		return false;
+	/* notes of messages the office has taken out of the mailbox */
+	toolarge_prune(st, src, mailbox, uidvalidity);
 	for (unsigned i = 0; i < msgs->len && !pipeline_stopping(opts); i++) {
 		const struct source_msg *sm = g_ptr_array_index(msgs, i);
 		g_autoptr(GError) err = NULL;
@@ -470,18 +473,12 @@ pipeline_fetch(const struct intake_config *cfg, struct store *st,
 					opts, pp->busy, stats, &err)) {
 			if (err->code == INTAKE_ERROR_LIMIT) {
 				/* too large to download: left on the server,
-				 * noted for the office, logged once */
-				bool fresh = false;
-
-				if (!store_too_large_note(st, mailbox,
-							  uidvalidity, sm->key,
-							  sm->size,
-							  sm->internaldate,
-							  &fresh, error))
+				 * its header read, noted for the office,
+				 * its sender answered, logged once */
+				if (!toolarge_note(cfg, st, src, mailbox,
+						   uidvalidity, sm,
+						   err->message, error))
 					return false;
-				if (fresh)
-					log_error("%s %s: %s", mailbox, sm->key,
-						  err->message);
 				continue;
 			}
 			g_propagate_error(error, g_steal_pointer(&err));

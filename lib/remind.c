@@ -213,8 +213,9 @@ remind_digest_body(const struct remind_digest *dg)
 			g_string_append_printf(
 				out,
 				"  超过大小上限、未下载的邮件 %u 封（留在邮箱"
-				"中，请在邮箱中查看，需要时用 intakectl add "
-				"登记其附件）\n",
+				"中，可回复的发件人已收到自动回复；intakectl status "
+				"列出发件人和主题，需要时在邮箱中查看并用 "
+				"intakectl add 登记其附件）\n",
 				c->too_large);
 	}
 	g_string_append(out, "\n（本邮件由 intake 自动生成，请勿回复。）\n");

@@ -16,6 +16,10 @@
  *   {{dossier}}           what the unit's dossier holds now
  *   {{missing}}           "仍缺：..." or "材料已齐全。"
  *   {{original_subject}}  the submission's subject, cleaned and bounded
+ *   {{size}}              too_large: the message's size, "152.3 MB"
+ *                         (rounded up: never shown at or below the limit)
+ *   {{size_limit}}        too_large: [limits] max_message_bytes, "100 MB"
+ *                         (rounded down)
  *
  * An unknown placeholder is an error naming it and the file: a typo must
  * not reach a unit.  A line holding nothing but a placeholder that renders
@@ -45,7 +49,8 @@
 #define REPLY_PLACEHOLDER_MAX 32       /* bytes of a name in an error */
 
 static const char *const reply_kinds[] = {
-	"accepted", "partial", "rejected", "unidentified", "reminder", NULL,
+	"accepted", "partial", "rejected", "unidentified", "reminder",
+	"too_large", NULL,
 };
 
 enum reply_ph {
@@ -59,6 +64,8 @@ enum reply_ph {
 	PH_DOSSIER,
 	PH_MISSING,
 	PH_ORIGINAL_SUBJECT,
+	PH_SIZE,
+	PH_SIZE_LIMIT,
 	PH_COUNT,
 };
 
@@ -73,11 +80,40 @@ static const char *const reply_ph_names[PH_COUNT] = {
 	[PH_DOSSIER] = "dossier",
 	[PH_MISSING] = "missing",
 	[PH_ORIGINAL_SUBJECT] = "original_subject",
+	[PH_SIZE] = "size",
+	[PH_SIZE_LIMIT] = "size_limit",
 };
 
 /*
  * Values of the placeholders.
  */
+
+void
+reply_format_size(uint64_t bytes, bool round_up, char *buf, size_t size)
+{
+	const uint64_t mib = 1024 * 1024, kib = 1024;
+	uint64_t whole, tenths;
+
+	if (bytes < mib) {
+		whole = bytes / kib;
+		if (round_up && bytes % kib != 0)
+			whole++;
+		g_snprintf(buf, size, "%" G_GUINT64_FORMAT " KB", whole);
+		return;
+	}
+	whole = bytes / mib;
+	tenths = (bytes % mib) * 10;
+	tenths = round_up ? (tenths + mib - 1) / mib : tenths / mib;
+	if (tenths == 10) {
+		whole++;
+		tenths = 0;
+	}
+	if (tenths == 0)
+		g_snprintf(buf, size, "%" G_GUINT64_FORMAT " MB", whole);
+	else
+		g_snprintf(buf, size, "%" G_GUINT64_FORMAT ".%u MB", whole,
+			   (unsigned)tenths);
+}
 
 static const char *
 reply_type_label(enum item_type type)
@@ -265,6 +301,8 @@ reply_missing_text(const struct reply_info *info)
 static void
 reply_values(const struct reply_info *info, char *values[PH_COUNT])
 {
+	char size[32];
+
 	values[PH_UNIT] = reply_clean_header(info->unit, REPLY_VALUE_MAX);
 	values[PH_CAMPAIGN] =
 		reply_clean_header(info->campaign, REPLY_VALUE_MAX);
@@ -281,6 +319,10 @@ reply_values(const struct reply_info *info, char *values[PH_COUNT])
 	values[PH_MISSING] = reply_missing_text(info);
 	values[PH_ORIGINAL_SUBJECT] =
 		reply_clean_header(info->original_subject, REPLY_SUBJECT_MAX);
+	reply_format_size(info->size, true, size, sizeof(size));
+	values[PH_SIZE] = g_strdup(size);
+	reply_format_size(info->size_limit, false, size, sizeof(size));
+	values[PH_SIZE_LIMIT] = g_strdup(size);
 }
 
 /*

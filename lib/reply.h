@@ -2,7 +2,8 @@
  * reply.h - the replies people read (composed with GMime)
  *
  * Templates are plain UTF-8 text files in template_dir, one per kind:
- * accepted.txt, partial.txt, rejected.txt, unidentified.txt, reminder.txt.
+ * accepted.txt, partial.txt, rejected.txt, unidentified.txt, reminder.txt,
+ * too_large.txt.
  * The first line is "Subject: ..." (a template for the subject), then an
  * empty line, then the body.  Placeholders are {{name}}; the list is in
  * the README.  Unknown placeholders are an error (a typo must not reach a
@@ -33,7 +34,8 @@ struct reply_item {
 
 struct reply_info {
 	const char *kind;            /* template: "accepted", "partial",
-					"rejected", "unidentified", "reminder" */
+					"rejected", "unidentified", "reminder",
+					"too_large" */
 	const char *verdict;         /* X-Intake-Verdict value, or NULL
 					(reminders carry none) */
 	const char *unit;            /* NULL when unidentified */
@@ -48,6 +50,8 @@ struct reply_info {
 	struct dossier dossier;
 	unsigned photo_max;
 	unsigned missing;            /* enum missing_flag mask */
+	uint64_t size;               /* too_large: the message's bytes */
+	uint64_t size_limit;         /* too_large: max_message_bytes */
 
 	/* Envelope and threading. */
 	const char *from;            /* full From value of the office */
@@ -64,6 +68,11 @@ struct reply_info {
  * newly allocated. */
 bool reply_render(const char *template_dir, const struct reply_info *info,
 		  char **subject_r, char **body_r, GError **error);
+
+/* bytes as people read a mail size: "152.3 MB" (tenths of MiB, ".0"
+ * left out), or "64 KB" below 1 MiB; rounded up or down. */
+void reply_format_size(uint64_t bytes, bool round_up, char *buf,
+		       size_t size);
 
 /* A new Message-ID (without <>) under the domain of from_addr. */
 char *reply_new_message_id(const char *from_addr);

@@ -2,10 +2,11 @@
  * source.h - where messages come from (the "driver" interface, as in
  * mbsync's driver.h)
  *
- * Three implementations: IMAP over libcurl (imap.c), Maildir (maildir.c)
- * and plain files (intakectl import, in pipeline.c).  The pipeline talks to
- * a source only through struct source_ops, so that a Maildir and an IMAP
- * server are interchangeable in tests and benchmarks.
+ * Two implementations: IMAP over libcurl (imap.c) and Maildir
+ * (maildir.c); plain files (intakectl import, in pipeline.c) are read
+ * directly and are not a source.  The pipeline talks to a source only
+ * through struct source_ops, so that a Maildir and an IMAP server are
+ * interchangeable in tests and benchmarks.
  *
  * All memory belongs to the driver's user unless stated otherwise:
  * struct source_msg arrays returned by list() are freed by the caller with
@@ -42,6 +43,8 @@ typedef bool (*source_sink_fn)(const void *buf, size_t len, void *ctx,
 
 struct source;
 
+#define SOURCE_PRESENT_MAX 1000 /* keys one present() call checks */
+
 struct source_ops {
 	const char *name; /* "imap", "maildir" */
 	/* Connects and selects the mailbox; reports its UIDVALIDITY.  One
@@ -58,6 +61,19 @@ struct source_ops {
 	/* Streams the raw message into sink. */
 	bool (*fetch)(struct source *src, const struct source_msg *msg,
 		      source_sink_fn sink, void *ctx, GError **error);
+	/* Appends the message's header block (up to and including the
+	 * empty line that ends it) to header, at most [limits]
+	 * max_header_bytes of it, without downloading the body and without
+	 * changing any flag (IMAP: BODY.PEEK[HEADER]).  For a message too
+	 * large to fetch (toolarge.c).  A message no longer there fails
+	 * with INTAKE_ERROR_MESSAGE. */
+	bool (*fetch_header)(struct source *src, const struct source_msg *msg,
+			     GByteArray *header, GError **error);
+	/* Which of keys (char *) are still in the mailbox: *present_r is a
+	 * set of the present ones (keys not copied; they must outlive it).
+	 * At most SOURCE_PRESENT_MAX keys. */
+	bool (*present)(struct source *src, GPtrArray *keys,
+			GHashTable **present_r, GError **error);
 	/* Clears \Seen that the fetch set (IMAP's BODY[] sets it). */
 	bool (*restore_seen)(struct source *src, const char *key,
 			     GError **error);

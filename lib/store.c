@@ -145,6 +145,19 @@ static const char *const store_schema_v4 =
 	"  noted INTEGER NOT NULL,"
 	"  PRIMARY KEY (mailbox, uidvalidity, source_key));";
 
+/*
+ * Version 5: what the header of a message too large to download says
+ * (read with BODY.PEEK[HEADER], toolarge.c), for the office, and the
+ * Message-ID of the one reply its sender was sent.  Notes made before
+ * have NULL there: their header was never read.
+ */
+static const char *const store_schema_v5 =
+	"ALTER TABLE too_large ADD COLUMN from_addr TEXT;"
+	"ALTER TABLE too_large ADD COLUMN subject TEXT;"
+	"ALTER TABLE too_large ADD COLUMN unit TEXT;"
+	"ALTER TABLE too_large ADD COLUMN message_id TEXT;"
+	"ALTER TABLE too_large ADD COLUMN reply_id TEXT;";
+
 void
 store_set_error(struct store *st, GError **error, const char *what)
 {
@@ -273,6 +286,8 @@ store_migrate(struct store *st, GError **error)
 	if (version < 3 && !store_exec(st, store_schema_v3, error))
 		goto fail;
 	if (version < 4 && !store_exec(st, store_schema_v4, error))
+		goto fail;
+	if (version < 5 && !store_exec(st, store_schema_v5, error))
 		goto fail;
 	if (version < STORE_SCHEMA_VERSION &&
 	    !store_exec(st, "PRAGMA user_version = "
@@ -441,31 +456,19 @@ msg_state_parse(const char *s)
 	return MSG_FAILED;
 }
 
+static bool store_key_exists(struct store *st, const char *sql,
+			     const char *mailbox, uint32_t uidvalidity,
+			     const char *key, bool *known_r, GError **error);
+
 bool
 store_message_known(struct store *st, const char *mailbox,
 		    uint32_t uidvalidity, const char *key, bool *known_r,
 		    GError **error)
 {
-	sqlite3_stmt *stmt = store_prepare(
-		st,
-		"SELECT 1 FROM messages WHERE mailbox IS ? AND uidvalidity=? "
-		"AND source_key=?",
-		error);
-	int rc;
-
-	if (stmt == NULL)
-		return false;
-	sqlite3_bind_text(stmt, 1, mailbox, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, uidvalidity);
-	sqlite3_bind_text(stmt, 3, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		store_set_error(st, error, "message lookup");
-		return false;
-	}
-	*known_r = rc == SQLITE_ROW;
-	return true;
+	return store_key_exists(st,
+				"SELECT 1 FROM messages WHERE mailbox IS ? AND"
+				" uidvalidity=? AND source_key=?",
+				mailbox, uidvalidity, key, known_r, error);
 }
 
 /* A message with this content from this mailbox under an older
@@ -883,6 +886,31 @@ store_key_exec(struct store *st, const char *sql, const char *mailbox,
 	return ok;
 }
 
+/* Whether a query with the parameters (mailbox, uidvalidity, key) has a
+ * row. */
+static bool
+store_key_exists(struct store *st, const char *sql, const char *mailbox,
+		 uint32_t uidvalidity, const char *key, bool *known_r,
+		 GError **error)
+{
+	sqlite3_stmt *stmt = store_prepare(st, sql, error);
+	int rc;
+
+	if (stmt == NULL)
+		return false;
+	sqlite3_bind_text(stmt, 1, mailbox, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, uidvalidity);
+	sqlite3_bind_text(stmt, 3, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_set_error(st, error, "lookup");
+		return false;
+	}
+	*known_r = rc == SQLITE_ROW;
+	return true;
+}
+
 /* ---- \Seen restores owed ---- */
 
 bool
@@ -905,10 +933,64 @@ store_seen_paid(struct store *st, const char *mailbox, uint32_t uidvalidity,
 			      mailbox, uidvalidity, key, error);
 }
 
+void
+store_too_large_free(struct store_too_large *n)
+{
+	if (n == NULL)
+		return;
+	g_free(n->mailbox);
+	g_free(n->key);
+	g_free(n->from_addr);
+	g_free(n->subject);
+	g_free(n->unit);
+	g_free(n->message_id);
+	g_free(n->reply_id);
+	g_free(n);
+}
+
 bool
-store_too_large_note(struct store *st, const char *mailbox,
-		     uint32_t uidvalidity, const char *key, uint64_t size,
-		     int64_t arrived, bool *new_r, GError **error)
+store_too_large_known(struct store *st, const char *mailbox,
+		      uint32_t uidvalidity, const char *key, bool *known_r,
+		      GError **error)
+{
+	return store_key_exists(st,
+				"SELECT 1 FROM too_large WHERE mailbox=? AND"
+				" uidvalidity=? AND source_key=?",
+				mailbox, uidvalidity, key, known_r, error);
+}
+
+bool
+store_too_large_replied(struct store *st, const char *mailbox,
+			const char *message_id, uint64_t size,
+			char **reply_id_r, GError **error)
+{
+	sqlite3_stmt *stmt = store_prepare(
+		st,
+		"SELECT reply_id FROM too_large WHERE mailbox=? AND"
+		" message_id=? AND size=? AND reply_id IS NOT NULL LIMIT 1",
+		error);
+	int rc;
+
+	*reply_id_r = NULL;
+	if (stmt == NULL)
+		return false;
+	sqlite3_bind_text(stmt, 1, mailbox, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)size);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*reply_id_r = store_col_strdup(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_set_error(st, error, "too_large");
+		return false;
+	}
+	return true;
+}
+
+bool
+store_too_large_note(struct store *st, const struct store_too_large *n,
+		     bool *new_r, GError **error)
 {
 	sqlite3_stmt *stmt;
 	bool ok;
@@ -918,25 +1000,86 @@ store_too_large_note(struct store *st, const char *mailbox,
 	if (!store_key_exec(st,
 			    "DELETE FROM too_large WHERE mailbox=? AND"
 			    " uidvalidity<>?",
-			    mailbox, uidvalidity, NULL, error))
+			    n->mailbox, n->uidvalidity, NULL, error))
 		return false;
 	stmt = store_prepare(st,
 			     "INSERT OR IGNORE INTO too_large(mailbox,"
-			     " uidvalidity, source_key, size, arrived, noted)"
-			     " VALUES(?,?,?,?,?,?)",
+			     " uidvalidity, source_key, size, arrived, noted,"
+			     " from_addr, subject, unit, message_id, reply_id)"
+			     " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
 			     error);
 	if (stmt == NULL)
 		return false;
-	sqlite3_bind_text(stmt, 1, mailbox, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, uidvalidity);
-	sqlite3_bind_text(stmt, 3, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)size);
-	sqlite3_bind_int64(stmt, 5, arrived);
-	sqlite3_bind_int64(stmt, 6, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(stmt, 1, n->mailbox, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, n->uidvalidity);
+	sqlite3_bind_text(stmt, 3, n->key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)n->size);
+	sqlite3_bind_int64(stmt, 5, n->arrived);
+	sqlite3_bind_int64(stmt, 6, n->noted ? n->noted : (int64_t)time(NULL));
+	sqlite3_bind_text(stmt, 7, n->from_addr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 8, n->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 9, n->unit, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 10, n->message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 11, n->reply_id, -1, SQLITE_STATIC);
 	ok = store_step_done(st, stmt, error);
 	sqlite3_finalize(stmt);
 	*new_r = ok && sqlite3_changes(st->db) > 0;
 	return ok;
+}
+
+GPtrArray *
+store_too_large_list(struct store *st, const char *mailbox, const char *unit,
+		     GError **error)
+{
+	sqlite3_stmt *stmt = store_prepare(
+		st,
+		"SELECT mailbox, uidvalidity, source_key, size, arrived, noted,"
+		" from_addr, subject, unit, message_id, reply_id FROM too_large"
+		" WHERE (?1 IS NULL OR mailbox=?1) AND (?2 IS NULL OR unit=?2)"
+		" ORDER BY arrived, source_key",
+		error);
+	GPtrArray *notes;
+	int rc;
+
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_text(stmt, 1, mailbox, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, unit, -1, SQLITE_STATIC);
+	notes = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_too_large_free);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct store_too_large *n = g_new0(struct store_too_large, 1);
+
+		n->mailbox = store_col_strdup(stmt, 0);
+		n->uidvalidity = (uint32_t)sqlite3_column_int64(stmt, 1);
+		n->key = store_col_strdup(stmt, 2);
+		n->size = (uint64_t)sqlite3_column_int64(stmt, 3);
+		n->arrived = sqlite3_column_int64(stmt, 4);
+		n->noted = sqlite3_column_int64(stmt, 5);
+		n->from_addr = store_col_strdup(stmt, 6);
+		n->subject = store_col_strdup(stmt, 7);
+		n->unit = store_col_strdup(stmt, 8);
+		n->message_id = store_col_strdup(stmt, 9);
+		n->reply_id = store_col_strdup(stmt, 10);
+		g_ptr_array_add(notes, n);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		store_set_error(st, error, "too_large");
+		g_ptr_array_unref(notes);
+		return NULL;
+	}
+	return notes;
+}
+
+bool
+store_too_large_forget(struct store *st, const char *mailbox,
+		       uint32_t uidvalidity, const char *key, GError **error)
+{
+	return store_key_exec(st,
+			      "DELETE FROM too_large WHERE mailbox=? AND"
+			      " uidvalidity=? AND source_key=?",
+			      mailbox, uidvalidity, key, error);
 }
 
 GPtrArray *

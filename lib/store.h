@@ -24,7 +24,7 @@
 #include "rules.h"
 #include "source.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -178,13 +178,46 @@ GPtrArray *store_seen_owed(struct store *st, const char *mailbox,
 			   uint32_t uidvalidity, GError **error);
 
 /* ---- messages too large to download (over max_message_bytes by their
- * RFC822.SIZE or file size): left on the server for the office ---- */
-/* Notes one (own statement); *new_r: not noted before, so worth a log
- * line.  Notes under another UIDVALIDITY of the mailbox are dropped. */
-bool store_too_large_note(struct store *st, const char *mailbox,
-			  uint32_t uidvalidity, const char *key,
-			  uint64_t size, int64_t arrived, bool *new_r,
-			  GError **error);
+ * RFC822.SIZE or file size): left on the server for the office, their
+ * sender answered once (toolarge.c) ---- */
+struct store_too_large {
+	char *mailbox;
+	uint32_t uidvalidity;
+	char *key;
+	uint64_t size;
+	int64_t arrived;
+	int64_t noted;       /* 0 when noting: now */
+	/* from the header; NULL when it could not be read */
+	char *from_addr;
+	char *subject;
+	char *unit;          /* identified from the header, or NULL */
+	char *message_id;    /* without <> */
+	char *reply_id;      /* Message-ID of the reply queued, or NULL */
+};
+void store_too_large_free(struct store_too_large *n);
+/* Whether the message is noted already (under this UIDVALIDITY). */
+bool store_too_large_known(struct store *st, const char *mailbox,
+			   uint32_t uidvalidity, const char *key,
+			   bool *known_r, GError **error);
+/* The reply's Message-ID when a note of the mailbox, under any
+ * UIDVALIDITY, has this Message-ID and size and was answered (else NULL):
+ * the same message listed again after the mailbox was recreated is not
+ * answered twice, and its new note carries the reply on. */
+bool store_too_large_replied(struct store *st, const char *mailbox,
+			     const char *message_id, uint64_t size,
+			     char **reply_id_r, GError **error);
+/* Notes one; *new_r: not noted before, so worth a log line.  Notes under
+ * another UIDVALIDITY of the mailbox are dropped. */
+bool store_too_large_note(struct store *st, const struct store_too_large *n,
+			  bool *new_r, GError **error);
+/* The notes (struct store_too_large *; the array frees), of one mailbox
+ * and/or unit when not NULL, oldest arrival first. */
+GPtrArray *store_too_large_list(struct store *st, const char *mailbox,
+				const char *unit, GError **error);
+/* Drops a note: the message is no longer in the mailbox. */
+bool store_too_large_forget(struct store *st, const char *mailbox,
+			    uint32_t uidvalidity, const char *key,
+			    GError **error);
 
 /* ---- outbox ---- */
 struct store_outbox {

@@ -944,7 +944,7 @@ def first_start_together():
     suite.eq("together.all_ok", [rc for rc, _ in out], [0] * len(procs))
     errors = [l for _, e in out for l in e.splitlines() if "fatal" in l or "error" in l]
     suite.eq("together.no_error", errors, [])
-    suite.eq("together.version", w.intake.db().execute("PRAGMA user_version").fetchone()[0], 4)
+    suite.eq("together.version", w.intake.db().execute("PRAGMA user_version").fetchone()[0], 5)
 
 
 @suite.test
@@ -963,8 +963,47 @@ def migration_from_version_3():
     r = w.intake.ctl("status", "--json")
     suite.eq("migrate.too_large", json.loads(r.stdout).get("too_large_messages"), 0)
     db = w.intake.db()
-    suite.eq("migrate.version", db.execute("PRAGMA user_version").fetchone()[0], 4)
+    suite.eq("migrate.version", db.execute("PRAGMA user_version").fetchone()[0], 5)
     suite.eq("migrate.kept", db.execute("SELECT COUNT(*) FROM messages").fetchone()[0], 1)
+
+
+@suite.test
+def migration_from_version_4():
+    """A database of schema version 4 (messages too large to download
+    noted without their header) is taken forward by the next start: its
+    notes are kept, shown without a sender, and not answered."""
+    w = world()
+    w.deliver(fz_mail(1), internaldate=ARRIVED)
+    w.intake.once()
+    db = w.intake.db()
+    db.execute("DROP TABLE too_large")
+    db.execute("CREATE TABLE too_large ("
+               "  mailbox TEXT NOT NULL,"
+               "  uidvalidity INTEGER NOT NULL,"
+               "  source_key TEXT NOT NULL,"
+               "  size INTEGER NOT NULL,"
+               "  arrived INTEGER NOT NULL,"
+               "  noted INTEGER NOT NULL,"
+               "  PRIMARY KEY (mailbox, uidvalidity, source_key))")
+    db.execute("INSERT INTO too_large VALUES('old-mailbox', 1, '9', 200000000,"
+               " ?, ?)", (ARRIVED, ARRIVED))
+    db.execute("PRAGMA user_version = 4")
+    db.commit()
+    db.close()
+    r = w.intake.ctl("status", "--json")
+    st = json.loads(r.stdout)
+    suite.eq("migrate4.count", st.get("too_large_messages"), 1)
+    suite.eq("migrate4.note", [(n["from"], n["subject"], n["size"], n["replied"])
+                               for n in st.get("too_large", [])],
+             [(None, None, 200000000, False)])
+    db = w.intake.db()
+    suite.eq("migrate4.version", db.execute("PRAGMA user_version").fetchone()[0], 5)
+    suite.eq("migrate4.columns",
+             [c[1] for c in db.execute("PRAGMA table_info(too_large)")][6:],
+             ["from_addr", "subject", "unit", "message_id", "reply_id"])
+    suite.eq("migrate4.kept", db.execute("SELECT COUNT(*) FROM messages").fetchone()[0], 1)
+    text = w.intake.ctl("status").stdout.decode()
+    suite.check("migrate4.text", "发件人不明" in text, text[-400:])
 
 
 @suite.test

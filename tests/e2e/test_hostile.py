@@ -333,6 +333,225 @@ def message_size_and_replies_per_sender():
     suite.eq("size.maildir_status", it.status().get("too_large_messages"), 1)
 
 
+def big_mail(n, from_addr=FZ_ADDR, subject="福州市市场监督管理局质量月高清视频",
+             headers=None, blocks=12000):
+    return submission(from_addr, subject, "视频见附件",
+                      [("活动.mp4", b"\0\1video" * blocks + b"%d" % n,
+                        "video/mp4")],
+                      message_id="<big-%d@fuzhou.example.cn>" % n,
+                      headers=headers)
+
+
+def too_large_replies(w):
+    return [r for r in w.replies()
+            if (r["msg"]["In-Reply-To"] or "").startswith("<big-")]
+
+
+@suite.test
+def too_large_header_and_reply():
+    """A message over max_message_bytes: only its header is read
+    (BODY.PEEK[HEADER]: \\Seen stays off), its sender gets ONE reply in
+    Chinese saying it was not received and how to send videos, with the
+    headers of every reply; automatic mail and mail that is neither from a
+    unit nor about the campaign get none; intakectl status and show list
+    who sent what; the note goes when the message leaves the mailbox."""
+    small = {"max_message_bytes": 65536, "max_header_bytes": 16384}
+    w = world(limits=small)
+    raw = big_mail(1)
+    big = w.deliver(raw)
+    auto = w.deliver(big_mail(2, headers={"Auto-Submitted": "auto-replied"}))
+    w.deliver(big_mail(3, from_addr="promo@ads.example",
+                              subject="限时优惠"))
+    w.deliver(good_submission(1))
+    r = w.intake.once(check=False, timeout=HANG_GUARD)
+    suite.eq("big.exit", r.returncode, 0)
+    err = r.stderr.decode(errors="replace")
+    suite.check("big.logged", "max_message_bytes" in err, err[-800:])
+    replies = too_large_replies(w)
+    suite.eq("big.one_reply", len(replies), 1)
+    if replies:
+        m = replies[0]["msg"]
+        body = m.get_body(("plain",)).get_content()
+        suite.eq("big.to", replies[0]["env"]["rcpt_tos"], [FZ_ADDR])
+        suite.eq("big.in_reply_to", m["In-Reply-To"], "<big-1@fuzhou.example.cn>")
+        suite.check("big.references", "<big-1@fuzhou.example.cn>" in
+                    (m["References"] or ""), m["References"])
+        suite.eq("big.subject", m["Subject"], "回复：福州市市场监督管理局质量月高清视频")
+        suite.eq("big.auto_submitted", m["Auto-Submitted"], "auto-replied")
+        suite.eq("big.verdict", m["X-Intake-Verdict"], "rejected")
+        suite.check("big.loop", m["X-Intake-Loop"] is not None, str(m.items()))
+        kb = (len(raw) + 1023) // 1024
+        suite.check("big.text", "大小约为 %d KB，超过了本邮箱可接收的上限"
+                    "（64 KB），系统未能接收" % kb in body, body)
+        suite.check("big.advice", "超大附件" in body and "网盘" in body and
+                    "拆分" in body, body)
+    suite.check("big.unseen", "\\Seen" not in w.dovecot.flags(big),
+                w.dovecot.flags(big))
+    suite.check("auto.unseen", "\\Seen" not in w.dovecot.flags(auto),
+                w.dovecot.flags(auto))
+    st = w.intake.status()
+    suite.eq("big.count", st.get("too_large_messages"), 3)
+    notes = {n["message_id"]: n for n in st.get("too_large", [])}
+    fz = notes.get("big-1@fuzhou.example.cn") or {}
+    suite.eq("big.note", (fz.get("subject"), fz.get("unit"), fz.get("size") > 65536,
+                          fz.get("replied"), fz.get("message_id")),
+             ("福州市市场监督管理局质量月高清视频", FZ, True, True,
+              "big-1@fuzhou.example.cn"))
+    suite.check("big.arrived", bool(fz.get("arrived")), repr(fz))
+    suite.eq("auto.note", (notes.get("big-2@fuzhou.example.cn") or {}).get(
+        "replied"), False)
+    suite.eq("spam.note", (notes.get("big-3@fuzhou.example.cn") or {}).get(
+        "from"), "promo@ads.example")
+    suite.eq("spam.no_reply", notes["big-3@fuzhou.example.cn"]["replied"]
+             if "big-3@fuzhou.example.cn" in notes else None, False)
+    text = w.intake.ctl("status").stdout.decode()
+    suite.check("big.status_text", "过大未下载、留在邮箱中的邮件 3" in text and
+                FZ_ADDR in text and "“福州市市场监督管理局质量月高清视频”" in
+                text and "已回复发件人" in text, text[-800:])
+    show = w.intake.ctl("show", FZ).stdout.decode()
+    suite.check("big.show", "福州市市场监督管理局质量月高清视频" in show, show)
+    # the next cycles: no second reply, no second log line, \Seen still off
+    for _ in range(2):
+        r = w.intake.once(check=False, timeout=HANG_GUARD)
+        err = r.stderr.decode(errors="replace")
+        suite.check("big.logged_once", "max_message_bytes" not in err, err[-800:])
+    suite.eq("big.still_one_reply", len(too_large_replies(w)), 1)
+    suite.check("big.still_unseen", "\\Seen" not in w.dovecot.flags(big),
+                w.dovecot.flags(big))
+    # the mailbox recreated (new UIDVALIDITY, new UIDs): noted again, not
+    # answered again, the note still says it was answered
+    w.dovecot.recreate_inbox()
+    w.intake.once(timeout=HANG_GUARD)
+    suite.eq("recreated.no_reply", len(too_large_replies(w)), 1)
+    st = w.intake.status()
+    suite.eq("recreated.notes", sorted((n["message_id"], n["replied"])
+                                       for n in st.get("too_large", [])),
+             [("big-1@fuzhou.example.cn", True),
+              ("big-2@fuzhou.example.cn", False),
+              ("big-3@fuzhou.example.cn", False)])
+    big = int(w.dovecot._fetch("uid", "INBOX", ["header", "Message-ID",
+                                                "big-1@fuzhou.example.cn"])[0][0])
+    w.intake.once(timeout=HANG_GUARD)
+    suite.eq("recreated.still_one", len(too_large_replies(w)), 1)
+    # the office deleted it in its mail client: the note goes
+    w.dovecot.doveadm("expunge", "-u", w.dovecot.user, "mailbox", "INBOX",
+                      "uid", str(big))
+    w.intake.once(timeout=HANG_GUARD)
+    st = w.intake.status()
+    suite.eq("expunged.count", st.get("too_large_messages"), 2)
+    suite.eq("expunged.gone", sorted(n["message_id"] for n in
+                                     st.get("too_large", [])),
+             ["big-2@fuzhou.example.cn", "big-3@fuzhou.example.cn"])
+    suite.eq("expunged.no_reply", len(too_large_replies(w)), 1)
+
+
+@suite.test
+def too_large_long_and_hostile_header():
+    """A header of 120 KB (read in two chunks of at most 64 KiB: libcurl
+    passes the literal through its header stream, which it limits to 300
+    KB a response; the Subject at its end), and a header whose lines look
+    like the ends of IMAP commands ("A012 OK"): libcurl reads a custom
+    command's response as lines, so such a line can end the response
+    early; the rest must not reach the next command (the connection is
+    closed), the cycle goes on."""
+    limits = {"max_message_bytes": 262144, "max_header_bytes": 200000}
+    w = world(limits=limits)
+    pad = b"".join(b"Received: from relay%04d.example.cn (relay%04d "
+                   b"[10.0.%d.%d]) by mx.example.cn with ESMTPS;"
+                   b" Mon, 26 Sep 2022 10:00:00 +0800\r\n"
+                   % (i, i, i // 250, i % 250) for i in range(1000))
+    long_raw = pad + big_mail(4, subject="福州市市场监督管理局质量月长邮件头",
+                              blocks=40000)
+    long_uid = w.deliver(long_raw)
+    fake = b"".join(b"%c%03d OK done\r\n" % (c, i)
+                    for c in b"AB" for i in range(120))
+    hostile_raw = big_mail(5, from_addr="xm@xiamen.example.cn",
+                           subject="厦门市市场监督管理局质量月视频",
+                           blocks=40000)
+    cut = hostile_raw.index(b"Subject:")
+    hostile_raw = hostile_raw[:cut] + fake + hostile_raw[cut:]
+    hostile_uid = w.deliver(hostile_raw)
+    w.deliver(good_submission(2))
+    r = w.intake.once(check=False, timeout=HANG_GUARD)
+    suite.eq("long.exit", r.returncode, 0)
+    err = r.stderr.decode(errors="replace")
+    st = w.intake.status()
+    notes = {n["message_id"]: n for n in st.get("too_large", [])}
+    long_note = notes.get("big-4@fuzhou.example.cn") or {}
+    suite.eq("long.note", (long_note.get("subject"), long_note.get("unit"),
+                           long_note.get("replied")),
+             ("福州市市场监督管理局质量月长邮件头", FZ, True))
+    suite.eq("long.count", st.get("too_large_messages"), 2)
+    suite.check("long.size", len(pad) > 65536 + 4096, len(pad))
+    # a fake "A0nn OK" cut the response short (the header is not used) or
+    # did not match curl's tag (the header was read whole)
+    hostile_note = notes.get("big-5@fuzhou.example.cn") or {}
+    suite.check("hostile.cut_or_whole",
+                ("ended early" in err and hostile_note.get("from") is None) or
+                hostile_note.get("subject") == "厦门市市场监督管理局质量月视频",
+                repr(hostile_note) + err[-600:])
+    suite.eq("hostile.next_fine",
+             [m["state"] for m in w.intake.messages()], ["processed"])
+    suite.check("hostile.unseen",
+                "\\Seen" not in w.dovecot.flags(hostile_uid) and
+                "\\Seen" not in w.dovecot.flags(long_uid),
+                repr((w.dovecot.flags(hostile_uid), w.dovecot.flags(long_uid))))
+    r = w.intake.once(check=False, timeout=HANG_GUARD)
+    suite.eq("hostile.again", r.returncode, 0)
+    suite.eq("hostile.replies_once", len(too_large_replies(w)),
+             len([n for n in notes.values() if n["replied"]]))
+
+
+@suite.test
+def too_large_old_template_dir():
+    """A template_dir from before too_large.txt: the message is noted with
+    its sender, nobody is answered about it, the log says why, and the
+    messages after it are fetched and answered as ever."""
+    import shutil
+    small = {"max_message_bytes": 65536, "max_header_bytes": 16384}
+    w = world(limits=small)
+    old = os.path.join(w.dir, "old-templates")
+    shutil.copytree(os.path.join(TOP, "config", "templates"), old)
+    os.unlink(os.path.join(old, "too_large.txt"))
+    with open(w.intake.conf) as f:
+        conf = re.sub(r"(?m)^template_dir = .*$", "template_dir = " + old,
+                      f.read())
+    with open(w.intake.conf, "w") as f:
+        f.write(conf)
+    w.deliver(big_mail(6))
+    w.deliver(good_submission(3))
+    r = w.intake.once(check=False, timeout=HANG_GUARD)
+    err = r.stderr.decode(errors="replace")
+    suite.eq("oldtpl.exit", r.returncode, 0)
+    suite.check("oldtpl.logged", "too_large.txt" in err, err[-800:])
+    notes = w.intake.status().get("too_large", [])
+    suite.eq("oldtpl.note", [(n["from"], n["replied"]) for n in notes],
+             [(FZ_ADDR, False)])
+    suite.eq("oldtpl.next", [m["state"] for m in w.intake.messages()],
+             ["processed"])
+    suite.eq("oldtpl.replies", [r["msg"]["In-Reply-To"] for r in w.replies()],
+             ["<good-3@fuzhou.example.cn>"])
+
+
+@suite.test
+def too_large_maildir_header():
+    """The Maildir source reads the header block of a file too large to
+    fetch; the note goes when the file is gone."""
+    small = {"max_message_bytes": 65536, "max_header_bytes": 16384}
+    md = maildir(os.path.join(suite_tmp(), "Maildir-toolarge"), [big_mail(7)])
+    it = Intake(os.path.join(os.path.dirname(md), "md-toolarge"),
+                mailbox_url="maildir:" + md, limits=small)
+    r = it.once(check=False, timeout=HANG_GUARD)
+    suite.eq("maildir.exit", r.returncode, 0)
+    notes = it.status().get("too_large", [])
+    suite.eq("maildir.note", [(n["from"], n["unit"], n["replied"]) for n in notes],
+             [(FZ_ADDR, FZ, False)])
+    name = os.listdir(os.path.join(md, "new"))[0]
+    os.unlink(os.path.join(md, "new", name))
+    it.once(timeout=HANG_GUARD)
+    suite.eq("maildir.gone", it.status().get("too_large_messages"), 0)
+
+
 # ---- file names -----------------------------------------------------------
 
 EVIL_NAMES = [

@@ -546,6 +546,66 @@ test_tagged(void)
 	}
 }
 
+/* ---- header literals (UID FETCH n BODY.PEEK[HEADER]) ------------------ */
+
+static const struct literal_case {
+	const char *name;
+	const char *line;
+	bool ok;
+	uint32_t uid;
+	uint64_t size;
+} literal_cases[] = {
+	{ "literal/dovecot", "* 1 FETCH (UID 5 BODY[HEADER]<0> {4096}\r\n",
+	  true, 5, 4096 },
+	{ "literal/no-origin", "* 3 FETCH (UID 7 BODY[HEADER] {342}", true, 7,
+	  342 },
+	{ "literal/no-uid", "* 3 FETCH (BODY[HEADER] {342}", true, 0, 342 },
+	{ "literal/flags-first",
+	  "* 3 FETCH (UID 7 FLAGS (\\Seen) BODY[HEADER]<4096> {10}", true, 7,
+	  10 },
+	{ "literal/lowercase", "* 3 fetch (uid 7 body[header] {1}", true, 7,
+	  1 },
+	{ "literal/zero", "* 3 FETCH (UID 7 BODY[HEADER]<8192> {0}", true, 7,
+	  0 },
+	{ "literal/quoted", "* 3 FETCH (UID 7 BODY[HEADER]<8192> \"\"", false,
+	  0, 0 },
+	{ "literal/nil", "* 3 FETCH (UID 7 BODY[HEADER] NIL", false, 0, 0 },
+	{ "literal/other-section", "* 3 FETCH (UID 7 BODY[TEXT] {10}", false,
+	  0, 0 },
+	{ "literal/body", "* 3 FETCH (UID 7 BODY[] {10}", false, 0, 0 },
+	{ "literal/not-last", "* 3 FETCH (UID 7 BODY[HEADER] {10} x", false,
+	  0, 0 },
+	{ "literal/huge", "* 3 FETCH (UID 7 BODY[HEADER] {99999999999}",
+	  false, 0, 0 },
+	{ "literal/bad-origin", "* 3 FETCH (UID 7 BODY[HEADER]<x> {10}", false,
+	  0, 0 },
+	{ "literal/unknown-item", "* 3 FETCH (FOO 1 BODY[HEADER] {10}", false,
+	  0, 0 },
+	{ "literal/tagged", "A5 FETCH (UID 7 BODY[HEADER] {10}", false, 0, 0 },
+	{ "literal/no-brace-end", "* 3 FETCH (UID 7 BODY[HEADER] {10", false,
+	  0, 0 },
+	{ "literal/zero-uid", "* 3 FETCH (UID 0 BODY[HEADER] {10}", false, 0,
+	  0 },
+};
+
+static void
+test_header_literal(void)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(literal_cases); i++) {
+		const struct literal_case *c = &literal_cases[i];
+		uint32_t uid = 99;
+		uint64_t size = 99;
+		bool ok = imapparse_header_literal(c->line, strlen(c->line),
+						   &uid, &size);
+
+		T_CHECK(c->name, ok == c->ok);
+		if (c->ok) {
+			T_INTEQ(c->name, uid, c->uid);
+			T_INTEQ(c->name, size, c->size);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -562,5 +622,6 @@ main(void)
 	test_flags();
 	test_sets();
 	test_tagged();
+	test_header_literal();
 	return t_done();
 }

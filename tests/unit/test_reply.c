@@ -230,6 +230,8 @@ sample_info(struct reply_info *info, const char *kind, const char *verdict)
 	info->original_references = "<root@a.example> <orig-0@fuzhou.gov.cn>";
 	info->loop_value = "7263441@qq.com";
 	info->date = 1664000000;
+	info->size = 150 * 1024 * 1024 + 1;
+	info->size_limit = 100 * 1024 * 1024;
 }
 
 static const struct {
@@ -270,6 +272,14 @@ static const struct {
 	 {"福州市市场监督管理局：", "经核对，你单位的材料尚未报送齐全。",
 	  "仍缺：图片文字说明（1 张图片）。"},
 	 "回复："},
+	{"too_large", "rejected", "回复：福州市局 质量月活动总结 Bcc: evil@x",
+	 {"您好：",
+	  "您发送的邮件“福州市局 质量月活动总结 Bcc: evil@x”大小约为 "
+	  "150.1 MB，超过了本邮箱可接收的上限（100 MB），系统未能接收，其中的"
+	  "材料均未登记。",
+	  "3. 将材料拆分为几封邮件分别发送，每封不超过 100 MB。",
+	  "报送截止时间：2022年10月10日。"},
+	 "{{"},
 };
 
 static bool
@@ -705,6 +715,44 @@ test_references_bound(void)
 		g_object_unref(msg);
 }
 
+/* Sizes as the too_large reply and intakectl status show them. */
+static const struct {
+	uint64_t bytes;
+	bool up;
+	const char *want;
+} size_cases[] = {
+	{0, true, "0 KB"},
+	{1, true, "1 KB"},
+	{1, false, "0 KB"},
+	{65536, false, "64 KB"},
+	{65537, true, "65 KB"},
+	{1024 * 1024, true, "1 MB"},
+	{1024 * 1024 + 1, true, "1.1 MB"},
+	{1024 * 1024 + 1, false, "1 MB"},
+	{100 * 1024 * 1024, false, "100 MB"},
+	{100 * 1024 * 1024 + 1, true, "100.1 MB"},
+	{(uint64_t)(1.99 * 1024 * 1024), true, "2 MB"},
+	{(uint64_t)(1.99 * 1024 * 1024), false, "1.9 MB"},
+	{(uint64_t)(152.25 * 1024 * 1024), true, "152.3 MB"},
+	{UINT64_MAX, false, "17592186044415.9 MB"},
+	{UINT64_MAX, true, "17592186044416 MB"},
+};
+
+static void
+test_format_size(void)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(size_cases); i++) {
+		g_autofree char *name = g_strdup_printf(
+			"size.%" G_GUINT64_FORMAT ".%s", size_cases[i].bytes,
+			size_cases[i].up ? "up" : "down");
+		char buf[32];
+
+		reply_format_size(size_cases[i].bytes, size_cases[i].up, buf,
+				  sizeof(buf));
+		T_STREQ(name, buf, size_cases[i].want);
+	}
+}
+
 int
 main(void)
 {
@@ -717,6 +765,7 @@ main(void)
 	test_compose();
 	test_compose_cases();
 	test_references_bound();
+	test_format_size();
 	g_mime_shutdown();
 	return t_done();
 }
