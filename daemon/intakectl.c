@@ -243,27 +243,18 @@ static int
 requeue_check(struct ctl *ctl, const char *cmd, int64_t id)
 {
 	g_autoptr(GError) err = NULL;
-	sqlite3_stmt *stmt = store_prepare(
-		ctl->st, "SELECT duplicate_of FROM messages WHERE id=?", &err);
-	int64_t orig = 0;
-	int rc;
+	struct store_message *m = store_message_get(ctl->st, id, &err);
+	int64_t orig;
 
-	if (stmt == NULL)
+	if (m == NULL && err != NULL)
 		return fail(cmd, err);
-	sqlite3_bind_int64(stmt, 1, id);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		orig = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_DONE) {
+	if (m == NULL) {
 		fprintf(stderr, "intakectl %s: no message %" G_GINT64_FORMAT
 				"\n", cmd, id);
 		return 2;
 	}
-	if (rc != SQLITE_ROW) {
-		store_set_error(ctl->st, &err, "messages");
-		return fail(cmd, err);
-	}
+	orig = m->duplicate_of;
+	store_message_free(m);
 	if (orig != 0) {
 		fprintf(stderr, "intakectl %s: message %" G_GINT64_FORMAT " is a "
 				"copy of message %" G_GINT64_FORMAT ": %s %"

@@ -620,7 +620,7 @@ store_message_get(struct store *st, int64_t id, GError **error)
 		st,
 		"SELECT id, sha256, source, mailbox, source_key, arrived, size,"
 		" state, kind, verdict, unit, message_id, from_addr, subject,"
-		" attempts, error, restore_seen, mark_pending"
+		" attempts, error, restore_seen, mark_pending, duplicate_of"
 		" FROM messages WHERE id=?",
 		error);
 	struct store_message *m = NULL;
@@ -651,6 +651,7 @@ store_message_get(struct store *st, int64_t id, GError **error)
 		m->error = store_col_strdup(stmt, 15);
 		m->restore_seen = sqlite3_column_int(stmt, 16) != 0;
 		m->mark_pending = sqlite3_column_int(stmt, 17) != 0;
+		m->duplicate_of = sqlite3_column_int64(stmt, 18);
 	} else if (rc != SQLITE_DONE) {
 		store_set_error(st, error, "message");
 	}

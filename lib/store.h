@@ -113,6 +113,7 @@ struct store_message {
 	char *error;
 	bool restore_seen;
 	bool mark_pending;
+	int64_t duplicate_of; /* the original of a byte-identical copy, or 0 */
 };
 void store_message_free(struct store_message *m);
 /* NULL with no error when there is no such message. */
