@@ -51,6 +51,15 @@ void store_set_error(struct store *st, GError **error, const char *what);
 
 /* Column text duplicated (NULL stays NULL). */
 char *store_col_strdup(sqlite3_stmt *stmt, int col);
+/* One statement whose parameters are (mailbox, uidvalidity) or (mailbox,
+ * uidvalidity, key). */
+bool store_key_exec(struct store *st, const char *sql, const char *mailbox,
+		    uint32_t uidvalidity, const char *key, GError **error);
+/* Whether a query with the parameters (mailbox, uidvalidity, key) has a
+ * row. */
+bool store_key_exists(struct store *st, const char *sql, const char *mailbox,
+		      uint32_t uidvalidity, const char *key, bool *known_r,
+		      GError **error);
 
 /* ---- cursor ---- */
 bool store_cursor_get(struct store *st, const char *mailbox,
