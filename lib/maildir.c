@@ -321,6 +321,25 @@ maildir_open_key(struct source *src, const char *key, char **rel_r,
 	return fd;
 }
 
+/* read(2) of the message file, again after EINTR; -1 with error set. */
+static ssize_t
+maildir_read(const struct maildir *md, const char *rel, int fd, void *buf,
+	     size_t n, GError **error)
+{
+	for (;;) {
+		ssize_t r = read(fd, buf, n);
+
+		if (r >= 0)
+			return r;
+		if (errno != EINTR) {
+			g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
+				    "maildir %s/%s: %s", md->path, rel,
+				    g_strerror(errno));
+			return -1;
+		}
+	}
+}
+
 static bool
 maildir_fetch(struct source *src, const struct source_msg *msg,
 	      source_sink_fn sink, void *ctx, GError **error)
@@ -358,16 +377,11 @@ maildir_fetch(struct source *src, const struct source_msg *msg,
 	}
 	buf = g_malloc(INTAKE_IO_BLOCK);
 	for (;;) {
-		ssize_t n = read(fd, buf, INTAKE_IO_BLOCK);
+		ssize_t n = maildir_read(md, rel, fd, buf, INTAKE_IO_BLOCK,
+					 error);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
-				    "maildir %s/%s: %s", md->path, rel,
-				    g_strerror(errno));
+		if (n < 0)
 			goto out;
-		}
 		if (n == 0)
 			break;
 		total += (uint64_t)n;
@@ -409,17 +423,11 @@ maildir_fetch_header(struct source *src, const struct source_msg *msg,
 		guint8 buf[4096];
 		size_t want = (size_t)MIN((uint64_t)sizeof(buf),
 					  max - (header->len - start));
-		ssize_t n = read(fd, buf, want);
+		ssize_t n = maildir_read(md, rel, fd, buf, want, error);
 		size_t end;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
-				    "maildir %s/%s: %s", md->path, rel,
-				    g_strerror(errno));
+		if (n < 0)
 			goto out;
-		}
 		if (n == 0)
 			break;
 		g_byte_array_append(header, buf, (guint)n);
