@@ -66,12 +66,12 @@
 #define WORKER_ALARM_GRACE 5 /* s past the limit: the child's own backstop */
 
 static void
-worker_ignore(int sig)
+worker_signal(int sig, void (*handler)(int))
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
+	sa.sa_handler = handler;
 	sigemptyset(&sa.sa_mask);
 	sigaction(sig, &sa, NULL);
 }
@@ -101,10 +101,11 @@ worker_child(worker_fn fn, void *ctx, unsigned seconds, uint64_t mem_bytes,
 	size_t len = 1;
 	bool ok;
 
-	worker_ignore(SIGTERM);
-	worker_ignore(SIGINT);
-	worker_ignore(SIGHUP);
-	worker_ignore(SIGPIPE);
+	worker_signal(SIGTERM, SIG_IGN);
+	worker_signal(SIGINT, SIG_IGN);
+	worker_signal(SIGHUP, SIG_IGN);
+	worker_signal(SIGPIPE, SIG_IGN);
+	worker_signal(SIGALRM, SIG_DFL); /* whatever the parent had */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
 		_exit(3);
 	rl.rlim_cur = rl.rlim_max = 0;
