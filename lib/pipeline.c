@@ -516,14 +516,15 @@ pipeline_lock_fd(const struct intake_config *cfg, bool wait,
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	int r = -1;
 
-	/* a signal (SIGHUP, the watchdog's timer) interrupts the wait; a
+	/* a signal (SIGHUP, SIGTERM) interrupts the wait; a
 	 * stop request ends it */
 	while (fd >= 0 &&
 	       (r = flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB)) != 0 &&
 	       errno == EINTR && !pipeline_stopping(opts))
 		;
 	if (fd < 0 || r != 0) {
-		if (wait || errno != EWOULDBLOCK)
+		/* EINTR here is a stop request: not an error */
+		if ((wait || errno != EWOULDBLOCK) && (fd < 0 || errno != EINTR))
 			g_set_error(error, INTAKE_ERROR, INTAKE_ERROR_IO,
 				    "cannot lock %s: %s", path,
 				    g_strerror(errno));

@@ -730,6 +730,28 @@ def sighup_while_waiting_for_the_lock():
     suite.check("locksig.started", d.wait_for(r"\]: cycle: "), d.text()[-600:])
     suite.check("locksig.no_error", "Interrupted system call" not in d.text(), d.text()[-600:])
     suite.eq("locksig.stop", d.stop(), 0)
+    # SIGTERM while a cycle waits for the lock to process what it
+    # fetched: the daemon stops at once, no error, the message waits
+    d = Daemon(w.intake)
+    suite.check("lockterm.first_cycle", d.wait_for(r"\]: cycle: "), d.text()[-600:])
+    lock = open(os.path.join(w.intake.state_dir, "process.lock"), "a")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        w.deliver(fz_mail(5), internaldate=ARRIVED)
+        d.signal(signal.SIGHUP)        # a cycle now
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(msg_rows(w.intake)) < 1:
+            time.sleep(0.05)
+        time.sleep(0.5)                # then it waits for the lock
+        t0 = time.monotonic()
+        rc = d.stop()
+        suite.eq("lockterm.exit", rc, 0)
+        suite.check("lockterm.prompt", time.monotonic() - t0 < 10, time.monotonic() - t0)
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
+    suite.check("lockterm.no_error", "cannot lock" not in d.text(), d.text()[-600:])
+    suite.eq("lockterm.waits", [r[1] for r in msg_rows(w.intake)], ["pending"])
 
 
 @suite.test
