@@ -18,6 +18,7 @@
 #include "manual.h"
 #include "pipeline.h"
 #include "reply.h"
+#include "reply_queue.h"
 
 void
 manual_result_free(struct manual_result *r)
@@ -95,11 +96,9 @@ manual_queue_reply(const struct intake_config *cfg, struct store *st,
 {
 	g_autofree struct reply_item *ri = g_new0(struct reply_item,
 						  items->len + 1);
-	g_autofree char *subject = NULL, *body = NULL, *rfc_id = NULL;
-	g_autofree char *data = NULL, *deadline = NULL, *orig_subject = NULL;
+	g_autofree char *orig_subject = NULL;
 	const char *notes[2] = {mr->note, NULL};
 	struct reply_info info = {0};
-	size_t len = 0;
 
 	for (unsigned i = 0; i < items->len; i++) {
 		const struct store_item *it = g_ptr_array_index(items, i);
@@ -113,9 +112,6 @@ manual_queue_reply(const struct intake_config *cfg, struct store *st,
 		ri[i].width = it->width;
 		ri[i].height = it->height;
 	}
-	if (cfg->deadline != NULL)
-		deadline = g_date_time_format(cfg->deadline,
-					      "%Y年%m月%d日 %H:%M");
 	if (mr->orig != NULL && mr->orig->subject != NULL)
 		orig_subject = g_strdup(mr->orig->subject);
 	else
@@ -123,31 +119,12 @@ manual_queue_reply(const struct intake_config *cfg, struct store *st,
 			"%s材料", cfg->campaign_name ? cfg->campaign_name : "报送");
 	info.kind = verdict_name(v);
 	info.verdict = verdict_name(v);
-	info.unit = u->name;
-	info.campaign = cfg->campaign_name;
-	info.deadline = deadline;
 	info.items = ri;
 	info.n_items = items->len;
 	info.notes = notes;
-	if (!store_dossier(st, u->name, &info.dossier, error))
-		return false;
-	rules_unit_status(&cfg->rules, &info.dossier, &info.missing);
-	info.photo_max = cfg->rules.photo_max;
-	info.from = cfg->smtp_from;
-	info.from_addr = cfg->smtp_from_addr;
-	info.to = rcpt;
 	info.original_subject = orig_subject;
 	info.original_id = mr->orig ? mr->orig->message_id : NULL;
-	info.loop_value = info.from_addr;
-	info.date = (int64_t)time(NULL);
-	if (!reply_render(cfg->template_dir, &info, &subject, &body, error))
-		return false;
-	rfc_id = reply_new_message_id(info.from_addr);
-	data = reply_compose(&info, subject, body, rfc_id, &len, error);
-	if (data == NULL)
-		return false;
-	return store_outbox_add(st, 0, u->name, "reply", rfc_id, rcpt,
-				info.verdict, data, len, info.date, error);
+	return reply_queue(cfg, st, &info, u, rcpt, 0, NULL, error);
 }
 
 /* ---- add ---- */

@@ -30,6 +30,7 @@
 #include "process.h"
 #include "rawstore.h"
 #include "reply.h"
+#include "reply_queue.h"
 #include "roster.h"
 #include "rules.h"
 #include "store.h"
@@ -501,11 +502,8 @@ proc_queue_reply(struct proc *p, enum verdict v, GError **error)
 	const char *to = p->msg->reply_to ? p->msg->reply_to
 					  : p->msg->from_addr;
 	g_autofree struct reply_item *ri = NULL;
-	g_autofree char *subject = NULL, *body = NULL, *rfc_id = NULL;
-	g_autofree char *data = NULL, *deadline = NULL;
 	struct reply_info info = {0};
 	unsigned sent_today = 0;
-	size_t len = 0;
 
 	if (cfg->smtp_from == NULL)
 		return true; /* no [smtp]: this intake does not reply */
@@ -538,44 +536,19 @@ proc_queue_reply(struct proc *p, enum verdict v, GError **error)
 		ri[i].width = ci->it.width;
 		ri[i].height = ci->it.height;
 	}
-	if (cfg->deadline != NULL)
-		deadline = g_date_time_format(cfg->deadline,
-					      "%Y年%m月%d日 %H:%M");
 	g_ptr_array_add(p->captions_taken, NULL);
 	g_ptr_array_add(p->notes, NULL);
 	info.kind = proc_verdict_kind(v);
 	info.verdict = verdict_name(v);
-	info.unit = p->unit ? p->unit->name : NULL;
-	info.campaign = cfg->campaign_name;
-	info.deadline = deadline;
 	info.items = ri;
 	info.n_items = p->items->len;
 	info.captions_taken = (const char *const *)p->captions_taken->pdata;
 	info.notes = (const char *const *)p->notes->pdata;
-	if (p->unit != NULL) {
-		if (!store_dossier(p->st, p->unit->name, &info.dossier, error))
-			return false;
-		rules_unit_status(&cfg->rules, &info.dossier, &info.missing);
-	}
-	info.photo_max = cfg->rules.photo_max;
-	info.from = cfg->smtp_from;
-	info.from_addr = cfg->smtp_from_addr;
-	info.to = to;
 	info.original_subject = p->msg->subject;
 	info.original_id = p->msg->message_id;
 	info.original_references = p->msg->references;
-	info.loop_value = info.from_addr;
-	info.date = (int64_t)time(NULL);
-	if (!reply_render(cfg->template_dir, &info, &subject, &body, error))
-		return false;
-	rfc_id = reply_new_message_id(info.from_addr);
-	data = reply_compose(&info, subject, body, rfc_id, &len, error);
-	if (data == NULL)
-		return false;
-	return store_outbox_add(p->st, p->row->id,
-				p->unit ? p->unit->name : NULL, "reply", rfc_id,
-				to, info.verdict, data, len,
-				(int64_t)time(NULL), error);
+	return reply_queue(cfg, p->st, &info, p->unit, to, p->row->id, NULL,
+			   error);
 }
 
 /* A message processed again (reprocess, assign) is answered again only

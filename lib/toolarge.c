@@ -39,6 +39,7 @@
 #include "log.h"
 #include "message.h"
 #include "reply.h"
+#include "reply_queue.h"
 #include "roster.h"
 #include "rules.h"
 #include "source.h"
@@ -127,12 +128,9 @@ toolarge_queue_reply(const struct intake_config *cfg, struct store *st,
 		     const char *to, uint64_t size, const char *label,
 		     char **rfc_id_r, GError **error)
 {
-	g_autofree char *subject = NULL, *body = NULL, *rfc_id = NULL;
-	g_autofree char *data = NULL, *deadline = NULL;
 	g_autoptr(GError) err = NULL;
 	struct reply_info info = {0};
 	unsigned sent_today = 0;
-	size_t len = 0;
 
 	*rfc_id_r = NULL;
 	if (!store_outbox_count_to(st, to, (int64_t)time(NULL) - 86400,
@@ -143,44 +141,23 @@ toolarge_queue_reply(const struct intake_config *cfg, struct store *st,
 			 label, sent_today, to);
 		return true;
 	}
-	if (cfg->deadline != NULL)
-		deadline = g_date_time_format(cfg->deadline,
-					      "%Y年%m月%d日 %H:%M");
 	info.kind = "too_large";
 	info.verdict = "rejected";
-	info.unit = unit ? unit->name : NULL;
-	info.campaign = cfg->campaign_name;
-	info.deadline = deadline;
-	if (unit != NULL) {
-		if (!store_dossier(st, unit->name, &info.dossier, error))
-			return false;
-		rules_unit_status(&cfg->rules, &info.dossier, &info.missing);
-	}
-	info.photo_max = cfg->rules.photo_max;
 	info.size = size;
 	info.size_limit = cfg->limits.max_message_bytes;
-	info.from = cfg->smtp_from;
-	info.from_addr = cfg->smtp_from_addr;
-	info.to = to;
 	info.original_subject = msg->subject;
 	info.original_id = msg->message_id;
 	info.original_references = msg->references;
-	info.loop_value = info.from_addr;
-	info.date = (int64_t)time(NULL);
-	rfc_id = reply_new_message_id(info.from_addr);
+	if (reply_queue(cfg, st, &info, unit, to, 0, rfc_id_r, &err))
+		return true;
+	/* the database failed: the cycle stops */
+	if (err->code == INTAKE_ERROR_IO) {
+		g_propagate_error(error, g_steal_pointer(&err));
+		return false;
+	}
 	/* a template_dir from before too_large.txt existed must not stop
 	 * the mailbox's later messages: noted, not answered */
-	if (!reply_render(cfg->template_dir, &info, &subject, &body, &err) ||
-	    (data = reply_compose(&info, subject, body, rfc_id, &len,
-				  &err)) == NULL) {
-		log_error("%s: no reply: %s", label, err->message);
-		return true;
-	}
-	if (!store_outbox_add(st, 0, info.unit, "reply", rfc_id, to,
-			      info.verdict, data, len, (int64_t)time(NULL),
-			      error))
-		return false;
-	*rfc_id_r = g_steal_pointer(&rfc_id);
+	log_error("%s: no reply: %s", label, err->message);
 	return true;
 }
 
